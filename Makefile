@@ -1,0 +1,24 @@
+# The two commands of the README:  `make run` (set up, then run the main job) and `make test`.
+# Setup is idempotent: the venv is rebuilt only when pyproject.toml changes (a stamp file records it).
+PYTHON ?= python3
+VENV ?= .venv
+STAMP := $(VENV)/.amodal-installed
+CORES ?= 2
+
+.PHONY: setup run test clean-results
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES)
+
+test: setup
+	$(VENV)/bin/python -m pytest -q
+
+clean-results:
+	rm -rf results .snakemake

@@ -1,0 +1,20 @@
+# amodal: modality-agnostic decoding of vision and language from fMRI.
+# This file is only the table of contents. Rules live in rules/*.smk, logic in src/amodal/.
+
+configfile: "config/config.yaml"
+
+
+wildcard_constraints:
+    subject="sub-[A-Za-z0-9]+",
+
+
+include: "rules/common.smk"
+include: "rules/dataset.smk"
+include: "rules/preprocess.smk"
+include: "rules/qc.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,37 @@
+# Helpers for all the .smk files: config validation, subject list, paths.
+
+from pathlib import Path
+
+from amodal import config as amodal_config
+
+amodal_config.validate(config)
+
+SUBJECTS = amodal_config.subjects(config)
+DATA = config["dataset"]["path"]
+MESH = config["dataset"]["mesh"]
+HEMI_BIDS = {"left": "L", "right": "R"}
+RES = "results"
+
+def dataset_files(subject):
+    return {
+        "stimuli": f"{DATA}/stimuli/stimuli.tsv",
+        "trials": f"{DATA}/{subject}/{subject}_trials.tsv",
+        "betas": [f"{DATA}/{subject}/{subject}_hemi-{h}_betas.func.gii" for h in ("L", "R")],
+    }
+
+
+def all_targets():
+    return [
+        *expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=SUBJECTS),
+        f"{RES}/figures/qc_dataset.png",
+    ]
+
+
+def dataset_root(path):
+    """The dataset root of a file inside it (``<root>/<folder>/<file>``)."""
+    return str(Path(path).parents[1])
+
+
+def planted_json():
+    """The synthetic ground truth, if this dataset has one (real data have none)."""
+    return [f"{DATA}/atlas/planted.json"] if config["dataset"]["source"] == "synthetic" else []

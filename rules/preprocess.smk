@@ -1,0 +1,25 @@
+# Beta preprocessing: one job per subject.
+
+
+rule preprocess:
+    input:
+        unpack(lambda wc: dataset_files(wc.subject)),
+    output:
+        store=directory(f"{RES}/preprocessed/{{subject}}_betas.zarr"),
+        report=f"{RES}/preprocessed/{{subject}}_mask.json",
+    params:
+        root=lambda wc, input: dataset_root(input.stimuli),
+        mesh=MESH,
+        average_repeats=config["preprocess"]["average_repeats"],
+    log:
+        "logs/preprocess/{subject}.log",
+    benchmark:
+        "benchmarks/preprocess/{subject}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2500 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/preprocess.py"

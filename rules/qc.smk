@@ -1,0 +1,30 @@
+# Dataset QC figure (atlas, split-half reliability per region type, trial counts as in Fig. 1B).
+
+
+rule qc_figure:
+    input:
+        trials=expand(f"{DATA}/{{subject}}/{{subject}}_trials.tsv", subject=SUBJECTS),
+        betas=lambda wc: dataset_files(config["qc"]["subject"])["betas"],
+        atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
+        planted=planted_json(),
+    output:
+        figure=report(f"{RES}/figures/qc_dataset.png", category="Dataset QC"),
+        counts=f"{RES}/qc/trial_counts.tsv",
+    params:
+        root=lambda wc, input: dataset_root(input.atlas[0]),
+        mesh=MESH,
+        subjects=SUBJECTS,
+        subject=config["qc"]["subject"],
+        dpi=config["qc"]["dpi"],
+    log:
+        "logs/qc_figure.log",
+    benchmark:
+        "benchmarks/qc_figure.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/qc_figure.py"

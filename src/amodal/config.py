@@ -1,0 +1,67 @@
+"""Load and validate the workflow configuration against config/config.schema.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "config.schema.yaml"
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return path or "<top level>"
+
+
+def validate(config: dict, schema_path=SCHEMA_PATH) -> dict:
+    """Raise :class:`ConfigError` naming every offending key; return the config unchanged."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if not errors:
+        _check_consistency(config)
+        return config
+    lines = []
+    for e in errors:
+        key = _key_path(e)
+        if e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            allowed = ", ".join(sorted(e.schema.get("properties", {})))
+            for x in extra:
+                where = f"{key}.{x}" if key != "<top level>" else x
+                lines.append(f"unknown key '{where}' (misspelled?); allowed here: {allowed}")
+        elif e.validator == "required":
+            lines.append(f"'{key}': {e.message}")
+        else:
+            lines.append(f"key '{key}': {e.message}")
+    raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines) +
+                      "\nSee config/README.md for every key.")
+
+
+def _check_consistency(config: dict) -> None:
+    syn = config.get("synthetic", {})
+    if syn and syn["n_overlap"] > min(syn["n_train_images"], syn["n_train_captions"]):
+        raise ConfigError("key 'synthetic.n_overlap' must not exceed n_train_images or n_train_captions")
+    if syn and syn["n_train_images"] + syn["n_train_captions"] - syn["n_overlap"] > syn["n_train_pool"]:
+        raise ConfigError("key 'synthetic.n_train_pool' is too small: each subject needs n_train_images + "
+                          "n_train_captions - n_overlap distinct train stimuli")
+    if syn and syn["n_imagery"] > syn["n_imagery_pool"]:
+        raise ConfigError("key 'synthetic.n_imagery' must not exceed synthetic.n_imagery_pool")
+    ds = config.get("dataset", {})
+    if ds.get("source") == "path" and not ds.get("subjects"):
+        raise ConfigError("key 'dataset.subjects' must list the subjects when dataset.source is 'path'")
+
+
+def subjects(config: dict) -> list[str]:
+    listed = config["dataset"].get("subjects") or []
+    if listed:
+        return list(listed)
+    return [f"sub-{k:02d}" for k in range(1, config["synthetic"]["n_subjects"] + 1)]
+
+
+def load(path) -> dict:
+    return validate(yaml.safe_load(Path(path).read_text()))

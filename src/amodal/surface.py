@@ -1,0 +1,69 @@
+"""Cortical surface meshes, adjacency and smoothing on the mesh graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import HEMIS
+from .errors import DataError
+
+N_VERTICES = {"fsaverage3": 642, "fsaverage4": 2562, "fsaverage5": 10242, "fsaverage6": 40962,
+              "fsaverage7": 163842, "fsaverage": 163842}
+
+
+@dataclass(frozen=True)
+class HemiMesh:
+    coords: np.ndarray  # (n_vertices, 3) float
+    faces: np.ndarray  # (n_faces, 3) int
+
+    @property
+    def n_vertices(self) -> int:
+        return int(self.coords.shape[0])
+
+
+@lru_cache(maxsize=8)
+def load_mesh(resolution: str = "fsaverage5", kind: str = "inflated") -> dict[str, HemiMesh]:
+    """Load a fsaverage mesh from nilearn (fsaverage5 ships offline; others are fetched)."""
+    from nilearn.datasets import load_fsaverage
+
+    if resolution not in N_VERTICES:
+        raise DataError(f"unknown mesh resolution {resolution!r}; known: {sorted(N_VERTICES)}")
+    name = "fsaverage" if resolution == "fsaverage7" else resolution
+    meshes = load_fsaverage(name)
+    if kind not in meshes:
+        raise DataError(f"mesh kind {kind!r} not available for {resolution}; available: {sorted(meshes)}")
+    poly = meshes[kind]
+    return {h: HemiMesh(np.asarray(poly.parts[h].coordinates, dtype=np.float64),
+                        np.asarray(poly.parts[h].faces, dtype=np.int64)) for h in HEMIS}
+
+
+def adjacency(faces: np.ndarray, n_vertices: int | None = None) -> sp.csr_matrix:
+    """Symmetric 0/1 vertex adjacency over triangle edges (no self loops)."""
+    faces = np.asarray(faces, dtype=np.int64)
+    n = int(faces.max()) + 1 if n_vertices is None else int(n_vertices)
+    i = np.concatenate([faces[:, 0], faces[:, 1], faces[:, 2]])
+    j = np.concatenate([faces[:, 1], faces[:, 2], faces[:, 0]])
+    a = sp.coo_matrix((np.ones(i.size, dtype=np.float32), (i, j)), shape=(n, n)).tocsr()
+    a = ((a + a.T) > 0).astype(np.float32)
+    a.setdiag(0)
+    a.eliminate_zeros()
+    return a.tocsr()
+
+
+def smoothing_operator(faces: np.ndarray, n_vertices: int) -> sp.csr_matrix:
+    """Row-stochastic operator that averages each vertex with its mesh neighbours."""
+    a = adjacency(faces, n_vertices) + sp.identity(n_vertices, dtype=np.float32, format="csr")
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    return (sp.diags(1.0 / deg) @ a).tocsr()
+
+
+def smooth(data: np.ndarray, operator: sp.csr_matrix, n_iter: int) -> np.ndarray:
+    """Smooth ``data`` (n_vertices, ...) by ``n_iter`` neighbour-averaging steps."""
+    out = np.asarray(data, dtype=np.float64)
+    for _ in range(int(n_iter)):
+        out = operator @ out
+    return out

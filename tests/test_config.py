@@ -1,0 +1,32 @@
+"""The config schema stops bad configs with a message that names the key."""
+import copy
+
+import pytest
+
+from amodal import config
+from amodal.errors import ConfigError
+
+from .conftest import DEFAULT
+
+
+def test_default_config_is_valid():
+    config.validate(copy.deepcopy(DEFAULT))
+    assert config.subjects(DEFAULT) == [f"sub-0{k}" for k in range(1, 7)]
+
+
+@pytest.mark.parametrize("mutate, pattern", [
+    (lambda c: c["synthetic"].update(n_subjets=3), r"unknown key 'synthetic.n_subjets' \(misspelled\?\)"),
+    (lambda c: c.update(sed=1), r"unknown key 'sed'"),
+    (lambda c: c["synthetic"].update(snr="high"), r"key 'synthetic.snr': 'high' is not of type 'number'"),
+    (lambda c: c["synthetic"].update(snr=-1), r"key 'synthetic.snr': -1 is less than the minimum of 0"),
+    (lambda c: c["dataset"].update(mesh="fsaverage9"), r"key 'dataset.mesh': 'fsaverage9' is not one of"),
+    (lambda c: c["preprocess"].update(average_repeats="yes"), r"key 'preprocess.average_repeats'"),
+    (lambda c: c["synthetic"].pop("n_test"), r"'synthetic': 'n_test' is a required property"),
+    (lambda c: c["synthetic"].update(n_overlap=10_000), r"synthetic.n_overlap"),
+    (lambda c: c["dataset"].update(source="path", subjects=[]), r"dataset.subjects"),
+])
+def test_schema_errors_name_the_key(mutate, pattern):
+    cfg = copy.deepcopy(DEFAULT)
+    mutate(cfg)
+    with pytest.raises(ConfigError, match=pattern):
+        config.validate(cfg)

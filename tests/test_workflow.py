@@ -1,0 +1,70 @@
+"""The workflow end to end on a tiny config, inside pytest; and `snakemake --lint` is clean."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+WORKFLOW_PARTS = ("Snakefile", "rules", "workflow_scripts", "config", "profiles", "envs")
+
+
+def make_workdir(tmp_path: Path) -> Path:
+    """A copy of the workflow (not the library, which is installed) in a fresh directory."""
+    wd = tmp_path / "wf"
+    wd.mkdir()
+    for part in WORKFLOW_PARTS:
+        src = REPO / part
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, wd / part)
+    shutil.copy(REPO / "tests" / "data" / "tiny.yaml", wd / "tiny.yaml")
+    return wd
+
+
+def snakemake(wd: Path, *args, timeout=1200):
+    cmd = [SNAKEMAKE, "--cores", "2", "--configfile", "tiny.yaml", *args]
+    proc = subprocess.run(cmd, cwd=wd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    wd = make_workdir(tmp_path_factory.mktemp("tiny"))
+    snakemake(wd)
+    return wd
+
+
+@pytest.mark.integration
+def test_end_to_end_tiny(tiny_run):
+    wd = tiny_run
+    for s in ("sub-01", "sub-02"):
+        ds = xr.open_zarr(wd / f"results/preprocessed/{s}_betas.zarr", consolidated=False)
+        assert ds["betas"].dims == ("trial", "vertex")
+        assert set(np.unique(ds["split"].values)) == {"train", "test", "imagery"}
+        report = json.loads((wd / f"results/preprocessed/{s}_mask.json").read_text())
+        assert report["mask"]["left"]["n_constant"] > 0
+        assert (wd / f"logs/preprocess/{s}.log").read_text().count("masked") == 2
+    fig = wd / "results/figures/qc_dataset.png"
+    assert fig.stat().st_size > 20_000
+    assert (wd / "results/dataset/sub-01/sub-01_hemi-L_betas.func.gii").is_file()
+
+
+@pytest.mark.integration
+def test_second_run_does_nothing(tiny_run):
+    proc = snakemake(tiny_run, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_lint_is_clean(tmp_path):
+    wd = make_workdir(tmp_path)
+    proc = subprocess.run([SNAKEMAKE, "--lint", "--configfile", "tiny.yaml"], cwd=wd, capture_output=True,
+                          text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "Congratulations" in out, out
