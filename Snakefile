@@ -6,12 +6,16 @@ configfile: "config/config.yaml"
 
 wildcard_constraints:
     subject="sub-[A-Za-z0-9]+",
+    model="[A-Za-z0-9_.-]+",
+    mode="images|captions|agnostic",
 
 
 include: "rules/common.smk"
 include: "rules/dataset.smk"
 include: "rules/preprocess.smk"
 include: "rules/qc.smk"
+include: "rules/features.smk"
+include: "rules/decoding.smk"
 
 
 rule all:

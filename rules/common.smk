@@ -24,6 +24,7 @@ def all_targets():
     return [
         *expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=SUBJECTS),
         f"{RES}/figures/qc_dataset.png",
+        *decoding_targets(),
     ]
 
 
@@ -35,3 +36,34 @@ def dataset_root(path):
 def planted_json():
     """The synthetic ground truth, if this dataset has one (real data have none)."""
     return [f"{DATA}/atlas/planted.json"] if config["dataset"]["source"] == "synthetic" else []
+
+
+FEATURES = config["features"]
+MODELS = FEATURES["models"]
+MODES = ("images", "captions", "agnostic")
+
+
+def feature_definition(model):
+    from amodal.features import model_definition
+
+    return model_definition(model, FEATURES["definitions"])
+
+
+def feature_components(wildcards):
+    """The cached stores a combined model is built from (none for other models)."""
+    spec = feature_definition(wildcards.model)
+    if spec["backend"] != "combine":
+        return []
+    return [f"{RES}/features/{spec['vision_model']}.zarr", f"{RES}/features/{spec['lang_model']}.zarr"]
+
+
+def decoding_targets():
+    return [
+        f"{RES}/decoding/scores.tsv",
+        f"{RES}/decoding/summary.tsv",
+        *[f"{RES}/figures/{name}.png" for name in DECODING_FIGURES],
+    ]
+
+
+DECODING_FIGURES = ("fig4_decoder_types", "fig5_within_cross", "fig6_retrieval_images",
+                    "fig7_retrieval_captions", "app6_per_subject")

@@ -51,6 +51,19 @@ def _check_consistency(config: dict) -> None:
                           "n_train_captions - n_overlap distinct train stimuli")
     if syn and syn["n_imagery"] > syn["n_imagery_pool"]:
         raise ConfigError("key 'synthetic.n_imagery' must not exceed synthetic.n_imagery_pool")
+    feats = config.get("features", {})
+    if feats:
+        from .features import model_definition
+
+        for name in feats["models"]:
+            spec = model_definition(name, feats.get("definitions"))
+            if spec["backend"] == "combine":
+                for part in ("vision_model", "lang_model"):
+                    model_definition(spec[part], feats.get("definitions"))
+        fig = config.get("figures", {})
+        if fig and fig["example_model"] not in feats["models"]:
+            raise ConfigError(f"key 'figures.example_model': {fig['example_model']!r} is not one of "
+                              f"features.models {feats['models']}")
     ds = config.get("dataset", {})
     if ds.get("source") == "path" and not ds.get("subjects"):
         raise ConfigError("key 'dataset.subjects' must list the subjects when dataset.source is 'path'")

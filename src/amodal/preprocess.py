@@ -1,7 +1,7 @@
 """Beta preprocessing: mask bad vertices, z-score with train statistics, average repeats, write Zarr.
 
 The store holds one DataArray ``betas`` (trial × vertex, float32) with coordinates ``stimulus_id``,
-``modality`` and ``split`` on trials, and ``hemi`` and ``vertex_index`` (index in that hemisphere's mesh)
+``modality`` and ``split`` and ``run`` (of the first presentation) on trials, and ``hemi`` and ``vertex_index`` (index in that hemisphere's mesh)
 on vertices. Masked vertices are left out of the array; ``attrs`` record how many and why.
 """
 
@@ -49,6 +49,9 @@ def average_repeats(data: np.ndarray, trials: pd.DataFrame) -> tuple[np.ndarray,
     out = (sums / counts[:, None]).astype(np.float32)
     meta = pd.DataFrame(list(uniques), columns=keys)
     meta["n_repeats"] = counts
+    if "run" in trials:  # the run of the first presentation
+        first = pd.Series(np.arange(len(codes))).groupby(codes).min().to_numpy()
+        meta["run"] = trials["run"].to_numpy()[first]
     return out, meta
 
 
@@ -75,7 +78,7 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
     if average:
         z, meta = average_repeats(z, trials)
     else:
-        meta = trials[["stimulus_id", "modality", "split"]].copy()
+        meta = trials[["stimulus_id", "modality", "split", "run"]].copy()
         meta["n_repeats"] = 1
     ds = xr.Dataset(
         {"betas": (("trial", "vertex"), z)},
@@ -85,6 +88,7 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
             "modality": ("trial", meta["modality"].to_numpy(dtype=str)),
             "split": ("trial", meta["split"].to_numpy(dtype=str)),
             "n_repeats": ("trial", meta["n_repeats"].to_numpy(dtype=np.int32)),
+            "run": ("trial", meta["run"].astype(str).to_numpy(dtype=str)),
             "hemi": ("vertex", np.array(hemi_coord, dtype=str)),
             "vertex_index": ("vertex", np.concatenate(index_coord).astype(np.int32)),
         },

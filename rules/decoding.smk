@@ -1,0 +1,88 @@
+# Ridge decoders per subject x feature model x training mode, then tables and figures.
+
+
+rule decode:
+    input:
+        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
+        features=f"{RES}/features/{{model}}.zarr",
+    output:
+        predictions=directory(f"{RES}/decoding/{{subject}}/{{model}}/{{mode}}/predictions.zarr"),
+        trial_scores=f"{RES}/decoding/{{subject}}/{{model}}/{{mode}}/trial_scores.tsv",
+        info=f"{RES}/decoding/{{subject}}/{{model}}/{{mode}}/decoder.json",
+    params:
+        decoding=config["decoding"],
+        seed=config["seed"],
+        definitions=FEATURES["definitions"],
+    log:
+        "logs/decoding/{subject}_{model}_{mode}.log",
+    benchmark:
+        "benchmarks/decoding/{subject}_{model}_{mode}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+        gpu=0,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/decode.py"
+
+
+rule summarize_decoding:
+    input:
+        trial_scores=expand(
+            f"{RES}/decoding/{{subject}}/{{model}}/{{mode}}/trial_scores.tsv",
+            subject=SUBJECTS,
+            model=MODELS,
+            mode=MODES,
+        ),
+    output:
+        trial_scores=f"{RES}/decoding/trial_scores.tsv.gz",
+        scores=report(f"{RES}/decoding/scores.tsv", category="Decoding"),
+        summary=report(f"{RES}/decoding/summary.tsv", category="Decoding"),
+    params:
+        evaluation=config["evaluation"],
+        seed=config["seed"],
+    log:
+        "logs/summarize_decoding.log",
+    benchmark:
+        "benchmarks/summarize_decoding.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/summarize_decoding.py"
+
+
+rule decoding_figures:
+    input:
+        summary=f"{RES}/decoding/summary.tsv",
+        scores=f"{RES}/decoding/scores.tsv",
+        predictions=lambda wc: expand(
+            f"{RES}/decoding/{config['figures']['example_subject']}/{config['figures']['example_model']}"
+            f"/agnostic/predictions.zarr"
+        ),
+        features=f"{RES}/features/{config['figures']['example_model']}.zarr",
+        stimuli=f"{DATA}/stimuli/stimuli.tsv",
+    output:
+        figures=report(
+            expand(f"{RES}/figures/{{name}}.png", name=DECODING_FIGURES), category="Decoding figures"
+        ),
+    params:
+        figures=config["figures"],
+        models=MODELS,
+    log:
+        "logs/decoding_figures.log",
+    benchmark:
+        "benchmarks/decoding_figures.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/decoding_figures.py"

