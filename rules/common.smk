@@ -67,3 +67,9 @@ def decoding_targets():
 
 DECODING_FIGURES = ("fig4_decoder_types", "fig5_within_cross", "fig6_retrieval_images",
                     "fig7_retrieval_captions", "app6_per_subject")
+
+
+def example_predictions():
+    """Predictions of the agnostic decoder shown in the retrieval figures (Figs 6-7)."""
+    fig = config["figures"]
+    return [f"{RES}/decoding/{fig['example_subject']}/{fig['example_model']}/agnostic/predictions.zarr"]

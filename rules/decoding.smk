@@ -61,10 +61,7 @@ rule decoding_figures:
     input:
         summary=f"{RES}/decoding/summary.tsv",
         scores=f"{RES}/decoding/scores.tsv",
-        predictions=lambda wc: expand(
-            f"{RES}/decoding/{config['figures']['example_subject']}/{config['figures']['example_model']}"
-            f"/agnostic/predictions.zarr"
-        ),
+        predictions=example_predictions(),
         features=f"{RES}/features/{config['figures']['example_model']}.zarr",
         stimuli=f"{DATA}/stimuli/stimuli.tsv",
     output:

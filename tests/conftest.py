@@ -38,3 +38,28 @@ def null_dataset(tmp_path_factory):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def default_snr_decoding(tmp_path_factory):
+    """The default synthetic dataset (default sizes and SNR) for 2 subjects, with its default features, and
+    a pure-noise twin (snr 0, 3 subjects) that shares the same stimuli and therefore the same features."""
+    from amodal import features, preprocess
+
+    base = tmp_path_factory.mktemp("default_snr")
+    cfg = dict(DEFAULT["synthetic"], n_subjects=2)
+    synthetic.generate(cfg, DEFAULT["seed"], base / "signal", log=lambda *a: None)
+    synthetic.generate(dict(cfg, snr=0.0, n_subjects=3), DEFAULT["seed"], base / "null", log=lambda *a: None)
+    from amodal import dataset
+
+    stim = dataset.read_stimuli(base / "signal")
+    quiet = dict(device="cpu", batch_size=64, log=lambda *a: None)
+    g = features.extract("gabor", stim, base / "signal" / "stimuli", **quiet)
+    m = features.extract("minilm", stim, base / "signal" / "stimuli", **quiet)
+    feats = {"gabor": g, "minilm": m,
+             "minilm_gabor": features.extract("minilm_gabor", stim, base / "signal" / "stimuli",
+                                              components={"gabor": g, "minilm": m}, **quiet)}
+    betas = {kind: {s: preprocess.preprocess_subject(base / kind, s, "fsaverage5", log=lambda *a: None)
+                    for s in synthetic.subjects_of(dict(cfg, n_subjects=n))}
+             for kind, n in (("signal", 2), ("null", 3))}
+    return {"features": feats, "betas": betas, "root": base}

@@ -57,6 +57,28 @@ def test_end_to_end_tiny(tiny_run):
 
 
 @pytest.mark.integration
+def test_end_to_end_decoding_outputs(tiny_run):
+    import pandas as pd
+
+    wd = tiny_run
+    scores = pd.read_csv(wd / "results/decoding/scores.tsv", sep="\t")
+    assert list(scores.columns[:8]) == ["subject", "model", "feature_set", "training_mode", "eval_modality",
+                                        "comparison", "metric", "value"]
+    assert set(scores.subject) == {"sub-01", "sub-02"}
+    assert set(scores.training_mode) == {"images", "captions", "agnostic"}
+    assert set(scores.model) == {"minilm", "gabor", "minilm_gabor"}
+    summary = pd.read_csv(wd / "results/decoding/summary.tsv", sep="\t")
+    assert {"mean", "ci_low", "ci_high", "n_subjects"} <= set(summary.columns)
+    assert (summary.ci_low <= summary["mean"] + 1e-12).all() and (summary["mean"] <= summary.ci_high + 1e-12).all()
+    for name in ("fig4_decoder_types", "fig5_within_cross", "fig6_retrieval_images", "fig7_retrieval_captions",
+                 "app6_per_subject"):
+        assert (wd / f"results/figures/{name}.png").stat().st_size > 20_000
+    feats = xr.open_zarr(wd / "results/features/minilm_gabor.zarr", consolidated=False)
+    assert {"vision", "lang", "avg"} <= set(feats.data_vars) and feats.attrs["extractor_version"]
+    assert "extracting gabor" in (wd / "logs/features/gabor.log").read_text()
+
+
+@pytest.mark.integration
 def test_second_run_does_nothing(tiny_run):
     proc = snakemake(tiny_run, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr

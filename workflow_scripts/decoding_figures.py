@@ -18,7 +18,7 @@ figures.fig5_within_cross(summary, paths["fig5_within_cross"], fig["dpi"])
 figures.app6_per_subject(scores, paths["app6_per_subject"], fig["dpi"])
 stim_dir = Path(inp.stimuli).parent
 stimuli = dataset.read_stimuli(stim_dir.parent)
-preds = xr.open_zarr(inp.predictions[0], consolidated=False).load()
+preds = xr.open_zarr(inp.predictions[0], consolidated=False).load()  # one example decoder
 fs = features.open_features(inp.features).attrs["default_set"]
 for modality, name in (("image", "fig6_retrieval_images"), ("caption", "fig7_retrieval_captions")):
     figures.retrieval_grid(preds, stimuli, stim_dir, modality, fs, paths[name], n_examples=fig["n_examples"],

@@ -296,9 +296,11 @@ def extract_hf_fused(spec, captions, image_paths, device, batch_size, log):
 @torch.no_grad()
 def extract_open_clip(spec, captions, image_paths, device, batch_size, log):
     """open_clip models: ``model_id`` is the architecture (e.g. ViT-B-32), ``pretrained`` a tag or a checkpoint
-    file (open_clip resolves both the same way)."""
+    file (open_clip resolves both the same way), ``model_config`` an optional architecture JSON to register."""
     import open_clip
 
+    if spec.get("model_config"):  # a local architecture JSON (e.g. a custom or tiny model) registers its name
+        open_clip.add_model_config(spec["model_config"])
     model, _, preprocess = open_clip.create_model_and_transforms(spec["model_id"],
                                                                  pretrained=spec.get("pretrained"),
                                                                  device=device)
@@ -417,7 +419,7 @@ def targets_for(features: xr.Dataset, feature_set: str, stimulus_ids, store_path
     index = pd.Index(features["stimulus"].values)
     pos = index.get_indexer(np.asarray(stimulus_ids, dtype=str))
     if (pos < 0).any():
-        missing = sorted(set(np.asarray(stimulus_ids, dtype=str)[pos < 0]))
+        missing = sorted({str(s) for s in np.asarray(stimulus_ids, dtype=str)[pos < 0]})
         raise DataError(f"{store_path}: {len(missing)} stimulus id(s) have no features: {missing[:10]}"
                         f"{' ...' if len(missing) > 10 else ''}. The feature store was made from a different "
                         f"stimulus set; delete it and rerun extract_features.")

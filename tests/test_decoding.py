@@ -1,0 +1,82 @@
+"""Decoders recover the planted science on the synthetic data, stay at chance on noise, and fail clearly."""
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from amodal import decoding
+from amodal.errors import DataError
+
+ALPHAS = [10.0 ** k for k in range(-1, 8)]
+
+
+def _scores(betas, feats, fs, modes=decoding.TRAINING_MODES):
+    rows = []
+    for b in betas.values():
+        for mode in modes:
+            _, trial_scores, _ = decoding.decode(b, feats, [fs], mode, alphas=ALPHAS, seed=1, log=lambda *a: None)
+            rows.append(trial_scores)
+    return decoding.subject_scores(pd.concat(rows, ignore_index=True))
+
+
+def _mean(scores, mode, modality, metric="pairwise_acc"):
+    s = scores[(scores.training_mode == mode) & (scores.eval_modality == modality) & (scores.metric == metric)]
+    return float(s.value.mean())
+
+
+@pytest.mark.integration
+def test_default_snr_agnostic_decoder_on_multimodal_features(default_snr_decoding):
+    d = default_snr_decoding
+    scores = _scores(d["betas"]["signal"], d["features"]["minilm_gabor"], "avg")
+    assert _mean(scores, "agnostic", "image") > 0.75
+    assert _mean(scores, "agnostic", "caption") > 0.75
+    # cross-modality decoding is above chance
+    assert _mean(scores, "captions", "image") > 0.6
+    assert _mean(scores, "images", "caption") > 0.6
+    # and the agnostic decoder beats the modality-specific decoder on the other modality's trials
+    assert _mean(scores, "agnostic", "image") > _mean(scores, "captions", "image")
+    assert _mean(scores, "agnostic", "caption") > _mean(scores, "images", "caption")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("model, fs", [("minilm_gabor", "avg"), ("minilm", "lang"), ("gabor", "vision")])
+def test_snr_zero_is_chance(default_snr_decoding, model, fs):
+    """With no planted signal, every mean test-set pairwise accuracy is 0.5 ± 0.05. (Imagery has 3 trials per
+    subject, so its sampling SD is ~0.2 and it is left out of this bound.)"""
+    d = default_snr_decoding
+    scores = _scores(d["betas"]["null"], d["features"][model], fs)
+    means = scores[scores.metric.isin(["pairwise_acc", "pairwise_acc_unstd"])
+                   & scores.eval_modality.isin(["image", "caption"])]
+    means = means.groupby(["training_mode", "eval_modality", "metric"]).value.mean()
+    assert ((means - 0.5).abs() < 0.05).all(), means
+
+
+def test_decode_outputs(default_snr_decoding):
+    d = default_snr_decoding
+    b = d["betas"]["signal"]["sub-01"]
+    preds, trial_scores, info = decoding.decode(b, d["features"]["minilm"], ["lang"], "images", alphas=ALPHAS,
+                                                log=lambda *a: None)
+    assert set(preds["split"].values) == {"test", "imagery"}
+    assert preds["pred_lang"].shape == preds["target_lang"].shape
+    assert info["feature_sets"]["lang"]["alpha"] in ALPHAS
+    img = trial_scores[(trial_scores.eval_modality == "imagery")]
+    assert {"pairwise_acc", "pairwise_acc_unstd", "pairwise_acc_73", "pairwise_acc_143"} <= set(img.metric)
+    comps = trial_scores.groupby("eval_modality").comparison.first().to_dict()
+    assert comps == {"image": "within", "caption": "cross", "imagery": "imagery"}
+    summ = decoding.summary(trial_scores, n_boot=200)
+    row = summ[(summ.eval_modality == "image") & (summ.metric == "pairwise_acc")].iloc[0]
+    assert row.ci_low <= row["mean"] <= row.ci_high
+
+
+def test_features_from_other_stimulus_set_fail_with_ids(default_snr_decoding):
+    d = default_snr_decoding
+    b = d["betas"]["signal"]["sub-01"]
+    feats = d["features"]["minilm"]
+    other = feats.assign_coords(stimulus=np.array([f"x{i}" for i in range(feats.sizes["stimulus"])]))
+    with pytest.raises(DataError, match=r"stimulus id\(s\) have no features: \['s0"):
+        decoding.decode(b, other, ["lang"], "images", alphas=ALPHAS, log=lambda *a: None)
+    missing_one = feats.isel(stimulus=slice(1, None))
+    gone = str(feats["stimulus"].values[0])
+    if gone in set(b["stimulus_id"].values):
+        with pytest.raises(DataError, match=gone):
+            decoding.decode(b, missing_one, ["lang"], "images", alphas=ALPHAS, log=lambda *a: None)
