@@ -8,6 +8,8 @@ wildcard_constraints:
     subject="sub-[A-Za-z0-9]+",
     model="[A-Za-z0-9_.-]+",
     mode="images|captions|agnostic",
+    h="L|R",
+    shard="[0-9]+of[0-9]+",
 
 
 include: "rules/common.smk"
@@ -16,6 +18,7 @@ include: "rules/preprocess.smk"
 include: "rules/qc.smk"
 include: "rules/features.smk"
 include: "rules/decoding.smk"
+include: "rules/searchlight.smk"
 
 
 rule all:

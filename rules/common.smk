@@ -25,6 +25,7 @@ def all_targets():
         *expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=SUBJECTS),
         f"{RES}/figures/qc_dataset.png",
         *decoding_targets(),
+        *searchlight_targets(),
     ]
 
 
@@ -41,6 +42,12 @@ def planted_json():
 FEATURES = config["features"]
 MODELS = FEATURES["models"]
 MODES = ("images", "captions", "agnostic")
+
+
+def gpus_for(device):
+    """GPUs to reserve: one when the device is set to CUDA; `auto` and `cpu` reserve none (with `auto`
+    a job still uses a GPU it can see)."""
+    return 1 if str(device).startswith("cuda") else 0
 
 
 def feature_definition(model):
@@ -73,3 +80,36 @@ def example_predictions():
     """Predictions of the agnostic decoder shown in the retrieval figures (Figs 6-7)."""
     fig = config["figures"]
     return [f"{RES}/decoding/{fig['example_subject']}/{fig['example_model']}/agnostic/predictions.zarr"]
+
+
+SL = config["searchlight"]
+STATS = config["stats"]
+HEMIS = ("left", "right")
+SHARDS = [f"{k + 1}of{SL['n_shards']}" for k in range(SL["n_shards"])]
+SEARCHLIGHT_FIGURES = ("fig8_searchlight_accuracy", "fig9_modality_invariant", "fig10_imagery",
+                       "app5_neighbourhood_size")
+
+
+def searchlight_store(subject, mode, h, shard):
+    return f"{RES}/searchlight/{subject}/{subject}_mode-{mode}_hemi-{h}_shard-{shard}.zarr"
+
+
+def all_searchlight_stores():
+    return [searchlight_store(s, m, h, k) for s in SUBJECTS for m in MODES for h in ("L", "R") for k in SHARDS]
+
+
+def searchlight_params():
+    """Everything that defines a searchlight map (recorded in sidecars)."""
+    from amodal.features import default_feature_set
+
+    fs = SL["feature_set"]
+    if fs == "default":
+        fs = default_feature_set(SL["model"], FEATURES["definitions"])
+    return dict(SL, feature_set=fs)
+
+
+def searchlight_targets():
+    return [
+        f"{RES}/searchlight/group/clusters.tsv",
+        *[f"{RES}/figures/{name}.png" for name in SEARCHLIGHT_FIGURES],
+    ]

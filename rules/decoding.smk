@@ -21,7 +21,7 @@ rule decode:
     resources:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 20 * attempt,
-        gpu=0,
+        gpu=gpus_for(config["decoding"]["device"]),
     conda:
         "../envs/amodal.yaml"
     script:

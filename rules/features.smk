@@ -20,7 +20,7 @@ rule extract_features:
     resources:
         mem_mb=lambda wc, attempt: 6000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
-        gpu=0,
+        gpu=gpus_for(FEATURES["device"]),
     conda:
         "../envs/amodal.yaml"
     script:

@@ -42,12 +42,12 @@ def rng():
 
 @pytest.fixture(scope="session")
 def default_snr_decoding(tmp_path_factory):
-    """The default synthetic dataset (default sizes and SNR) for 2 subjects, with its default features, and
-    a pure-noise twin (snr 0, 3 subjects) that shares the same stimuli and therefore the same features."""
+    """The default synthetic dataset (6 subjects, default sizes and SNR) with its default features, and a
+    pure-noise twin (snr 0, 3 subjects) that shares the same stimuli and therefore the same features."""
     from amodal import features, preprocess
 
     base = tmp_path_factory.mktemp("default_snr")
-    cfg = dict(DEFAULT["synthetic"], n_subjects=2)
+    cfg = dict(DEFAULT["synthetic"])  # the embedded default: 6 subjects, default sizes and SNR
     synthetic.generate(cfg, DEFAULT["seed"], base / "signal", log=lambda *a: None)
     synthetic.generate(dict(cfg, snr=0.0, n_subjects=3), DEFAULT["seed"], base / "null", log=lambda *a: None)
     from amodal import dataset
@@ -61,5 +61,15 @@ def default_snr_decoding(tmp_path_factory):
                                               components={"gabor": g, "minilm": m}, **quiet)}
     betas = {kind: {s: preprocess.preprocess_subject(base / kind, s, "fsaverage5", log=lambda *a: None)
                     for s in synthetic.subjects_of(dict(cfg, n_subjects=n))}
-             for kind, n in (("signal", 2), ("null", 3))}
+             for kind, n in (("signal", cfg["n_subjects"]), ("null", 3))}
     return {"features": feats, "betas": betas, "root": base}
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The whole workflow run once, locally, on the tiny config (tests/data/tiny.yaml)."""
+    from .test_workflow import make_workdir, snakemake
+
+    wd = make_workdir(tmp_path_factory.mktemp("tiny"))
+    snakemake(wd)
+    return wd

@@ -34,13 +34,6 @@ def snakemake(wd: Path, *args, timeout=1200):
     return proc
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    wd = make_workdir(tmp_path_factory.mktemp("tiny"))
-    snakemake(wd)
-    return wd
-
-
 @pytest.mark.integration
 def test_end_to_end_tiny(tiny_run):
     wd = tiny_run
@@ -90,3 +83,32 @@ def test_lint_is_clean(tmp_path):
                           text=True, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "Congratulations" in out, out
+
+
+@pytest.mark.integration
+def test_end_to_end_searchlight_outputs(tiny_run):
+    import nibabel as nib
+    import pandas as pd
+
+    wd = tiny_run
+    group = wd / "results/searchlight/group"
+    table = pd.read_csv(group / "clusters.tsv", sep="\t")
+    assert list(table.columns) == ["test_map", "hemi", "cluster", "size", "peak_t", "peak_tfce", "peak_vertex",
+                                   "peak_x", "peak_y", "peak_z", "p", "regions"]
+    summary = json.loads((group / "group.json").read_text())
+    assert set(summary["test_maps"]) == {"mod_agnostic_and_cross", "imagery", "cross_decoding",
+                                         "diff_mod_agno_mod_specific"}
+    assert summary["n_permutations"] == 200 and "Stelzer" in summary["null_scheme"]
+    for stat in ("t", "tfce", "logp", "clusters"):
+        for h in ("L", "R"):
+            path = group / f"group_hemi-{h}_space-fsaverage5_desc-modagnosticandcross_stat-{stat}_statmap.func.gii"
+            img = nib.load(path)
+            assert img.darrays[0].data.shape == (10242,) and img.darrays[0].data.dtype == np.float32
+            assert img.meta["AnatomicalStructurePrimary"] == {"L": "CortexLeft", "R": "CortexRight"}[h]
+            side = json.loads(path.with_name(path.name.replace(".func.gii", ".json")).read_text())
+            assert side["tfce"] == {"e_power": 1.0, "h_power": 2.0, "dh": 0.1, "strict": True}
+    shards = sorted((wd / "results/searchlight/sub-01").glob("*mode-agnostic_hemi-L_*.zarr"))
+    assert [p.name for p in shards] == ["sub-01_mode-agnostic_hemi-L_shard-1of2.zarr",
+                                        "sub-01_mode-agnostic_hemi-L_shard-2of2.zarr"]
+    for name in ("fig8_searchlight_accuracy", "fig9_modality_invariant", "fig10_imagery", "app5_neighbourhood_size"):
+        assert (wd / f"results/figures/{name}.png").stat().st_size > 20_000

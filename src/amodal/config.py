@@ -64,6 +64,17 @@ def _check_consistency(config: dict) -> None:
         if fig and fig["example_model"] not in feats["models"]:
             raise ConfigError(f"key 'figures.example_model': {fig['example_model']!r} is not one of "
                               f"features.models {feats['models']}")
+    sl = config.get("searchlight", {})
+    if sl:
+        if (sl["neighbors"] is None) == (sl["radius_mm"] is None):
+            raise ConfigError("keys 'searchlight.neighbors' and 'searchlight.radius_mm': set exactly one of them "
+                              "(the other to null)")
+        missing = sorted(set(sl["size_sweep_subjects"]) - set(subjects(config)))
+        if missing:
+            raise ConfigError(f"key 'searchlight.size_sweep_subjects': {missing} are not among the subjects")
+        if feats and sl["model"] not in feats["models"]:
+            raise ConfigError(f"key 'searchlight.model': {sl['model']!r} is not one of features.models "
+                              f"{feats['models']}")
     ds = config.get("dataset", {})
     if ds.get("source") == "path" and not ds.get("subjects"):
         raise ConfigError("key 'dataset.subjects' must list the subjects when dataset.source is 'path'")

@@ -39,12 +39,15 @@ class RegionTemplate:
 
 
 # Directions in fsaverage sphere coordinates (x lateral-negative for the left hemisphere, y anterior, z up).
+# Invariant regions lie at least 19 degrees (edge to edge) from every modality-specific region, more than a
+# default searchlight's radius (k = 100 on fsaverage5 spans about 11 degrees), so that neighbourhoods
+# centred in a purely visual or language region do not reach invariant signal.
 TEMPLATES = (
-    RegionTemplate("VIS-occipital", "visual", (-0.25, -1.0, 0.0), 24.0),
-    RegionTemplate("LANG-temporal", "language", (-1.0, -0.1, -0.3), 20.0),
-    RegionTemplate("LANG-frontal", "language", (-0.8, 0.6, 0.2), 16.0),
-    RegionTemplate("INV-parietal", "invariant", (-0.7, -0.6, 0.5), 20.0),
-    RegionTemplate("INV-temporal", "invariant", (-0.4, 0.2, -0.9), 20.0),
+    RegionTemplate("VIS-occipital", "visual", (-0.15, -1.0, -0.25), 20.0),
+    RegionTemplate("LANG-temporal", "language", (-1.0, -0.2, -0.1), 18.0),
+    RegionTemplate("LANG-frontal", "language", (-0.7, 0.75, 0.3), 16.0),
+    RegionTemplate("INV-parietal", "invariant", (-0.6, -0.3, 0.8), 20.0),
+    RegionTemplate("INV-temporal", "invariant", (-0.35, 0.5, -0.85), 20.0),
     RegionTemplate("medial-wall", "medial", (1.0, 0.0, -0.1), 22.0),
 )
 TYPE_GAIN = {"visual": 1.0, "language": 1.0, "invariant": 1.0}

@@ -30,3 +30,20 @@ def setup_logging(smk) -> logging.Logger:
 
 def write_sidecar(path, **fields) -> None:
     Path(path).write_text(json.dumps(fields, indent=2, sort_keys=True, default=str))
+
+
+def track_device(device):
+    """Reset CUDA peak-memory counters; returns a function that logs the peak (GPU rules call both)."""
+    import torch
+
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+
+    def report(log):
+        if dev.type == "cuda":
+            log(f"peak CUDA memory: {torch.cuda.max_memory_allocated(dev) / 2**20:.1f} MiB")
+        else:
+            log(f"ran on {dev}")
+
+    return report

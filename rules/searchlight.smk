@@ -1,0 +1,109 @@
+# Surface searchlight per subject x training mode x hemisphere (x shard), then group statistics and figures.
+
+
+rule searchlight:
+    input:
+        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
+        features=f"{RES}/features/{SL['model']}.zarr",
+    output:
+        store=directory(searchlight_store("{subject}", "{mode}", "{h}", "{shard}")),
+    params:
+        searchlight=searchlight_params(),
+        mesh=MESH,
+        seed=config["seed"],
+    log:
+        "logs/searchlight/{subject}_{mode}_{h}_{shard}.log",
+    benchmark:
+        "benchmarks/searchlight/{subject}_{mode}_{h}_{shard}.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+        gpu=gpus_for(SL["device"]),
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/searchlight.py"
+
+
+rule group_stats:
+    input:
+        stores=all_searchlight_stores(),
+        atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
+    output:
+        clusters=report(f"{RES}/searchlight/group/clusters.tsv", category="Searchlight"),
+        summary=f"{RES}/searchlight/group/group.json",
+    params:
+        stats=STATS,
+        searchlight=searchlight_params(),
+        subjects=SUBJECTS,
+        modes=MODES,
+        shards=SHARDS,
+        mesh=MESH,
+        seed=config["seed"],
+    log:
+        "logs/group_stats.log",
+    benchmark:
+        "benchmarks/group_stats.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 8000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/group_stats.py"
+
+
+rule searchlight_size_sweep:
+    input:
+        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
+        features=f"{RES}/features/{SL['model']}.zarr",
+        atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
+    output:
+        table=f"{RES}/searchlight/size_sweep/{{subject}}_sizes.tsv",
+    params:
+        searchlight=searchlight_params(),
+        mesh=MESH,
+        seed=config["seed"],
+        root=lambda wc, input: dataset_root(input.atlas[0]),
+    log:
+        "logs/searchlight/size_sweep_{subject}.log",
+    benchmark:
+        "benchmarks/searchlight/size_sweep_{subject}.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+        gpu=gpus_for(SL["device"]),
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/searchlight_size_sweep.py"
+
+
+rule searchlight_figures:
+    input:
+        clusters=f"{RES}/searchlight/group/clusters.tsv",
+        summary=f"{RES}/searchlight/group/group.json",
+        sizes=expand(f"{RES}/searchlight/size_sweep/{{subject}}_sizes.tsv", subject=SL["size_sweep_subjects"]),
+        atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
+    output:
+        figures=report(
+            expand(f"{RES}/figures/{{name}}.png", name=SEARCHLIGHT_FIGURES), category="Searchlight figures"
+        ),
+    params:
+        mesh=MESH,
+        dpi=config["figures"]["dpi"],
+    log:
+        "logs/searchlight_figures.log",
+    benchmark:
+        "benchmarks/searchlight_figures.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/searchlight_figures.py"

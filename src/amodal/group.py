@@ -1,0 +1,121 @@
+"""The group stage: gather per-subject searchlight stores, compute t/TFCE/p maps, write GIFTIs and clusters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import HEMI_BIDS, HEMIS, stats
+from .errors import DataError
+from .surface import N_VERTICES, adjacency, load_mesh
+
+
+def load_stores(paths: dict, subjects, modes, n_vertices: int):
+    """Align every store onto full hemispheres: observed (mode, metric) → (S, 2V) and null → (S, P, 2V)."""
+    obs, null = {}, {}
+    for si, subject in enumerate(subjects):
+        for mode in modes:
+            for hi, hemi in enumerate(HEMIS):
+                shards = paths[(subject, mode, hemi)]
+                for path in shards:
+                    if not Path(path).exists():
+                        raise DataError(f"missing searchlight store {path}; run the searchlight rule")
+                    ds = xr.open_zarr(str(path), consolidated=False).load()
+                    cols = hi * n_vertices + ds["vertex_index"].values
+                    for metric in ds["metric"].values:
+                        key = (mode, str(metric))
+                        if key not in obs:
+                            obs[key] = np.full((len(subjects), 2 * n_vertices), np.nan)
+                        obs[key][si, cols] = ds["scores"].sel(metric=metric).values
+                    for metric in ds["null_metric"].values:
+                        key = (mode, str(metric))
+                        if key not in null:
+                            null[key] = np.full((len(subjects), ds.sizes["perm"], 2 * n_vertices), np.nan,
+                                                np.float32)
+                        null[key][si][:, cols] = ds["null"].sel(null_metric=metric).values
+    return obs, null
+
+
+def write_gifti(path, data: np.ndarray, hemi: str, sidecar: dict) -> None:
+    structure = {"left": "CortexLeft", "right": "CortexRight"}[hemi]
+    img = nib.gifti.GiftiImage(meta=nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary": structure}))
+    img.add_gifti_data_array(nib.gifti.GiftiDataArray(np.asarray(data, dtype=np.float32),
+                                                      intent="NIFTI_INTENT_ESTIMATE", datatype="NIFTI_TYPE_FLOAT32"))
+    nib.save(img, str(path))
+    Path(str(path).replace(".func.gii", ".json")).write_text(json.dumps(sidecar, indent=2, default=str))
+
+
+def map_name(out_dir, hemi, mesh, desc, stat) -> Path:
+    desc = desc.replace("_", "")
+    return Path(out_dir) / f"group_hemi-{HEMI_BIDS[hemi]}_space-{mesh}_desc-{desc}_stat-{stat}_statmap.func.gii"
+
+
+def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, seed: int, out_dir,
+                   searchlight_params: dict, log=print, region_types: dict | None = None) -> dict:
+    """Run the group stage; write maps, null distributions and the cluster table under ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    nv = N_VERTICES[mesh]
+    obs, null = load_stores(paths, subjects, modes, nv)
+    faces = {h: load_mesh(mesh, "inflated")[h].faces for h in HEMIS}
+    adj = {h: adjacency(faces[h], nv) for h in HEMIS}
+    pial = {h: load_mesh(mesh, "pial")[h].coords for h in HEMIS}
+    cols = {h: slice(i * nv, (i + 1) * nv) for i, h in enumerate(HEMIS)}
+    tfce_kw = {"e_power": cfg["tfce_e"], "h_power": cfg["tfce_h"], "dh": cfg["tfce_dh"], "strict": True}
+    base = stats.base_values(obs)
+    ts = stats.t_maps(base)
+    names = [n for n in cfg["test_maps"] if all(k in ts for k in stats.TEST_MAPS[n])]
+    log(f"group: {len(subjects)} subjects, test maps {names}, {cfg['n_permutations']} group permutations")
+    maxima = stats.group_null(null, cols, adj, names, cfg["n_permutations"], seed, tfce_kw, log=log)
+    sidecar_common = {"subjects": list(subjects), "mesh": mesh, "seed": seed, "tfce": tfce_kw,
+                      "n_permutations": cfg["n_permutations"], "p_threshold": cfg["p_threshold"],
+                      "null_scheme": "Stelzer et al. 2013: for each group permutation, every subject's null map "
+                                     "index is drawn independently and uniformly from the master seed",
+                      "p_definition": "fraction of null maxima (over both hemispheres) >= observed TFCE, floored at 1/N",
+                      "t_test": "one-sample t (ddof 1) against chance, no variance floor, NaN at zero variance",
+                      "searchlight": searchlight_params}
+    tables, summary = [], {}
+    for name, maxv in maxima.items():
+        tm = stats.test_map(ts, name)
+        cutoff = float(np.quantile(maxv, 1 - cfg["p_threshold"]))
+        maps = {"t": {}, "tfce": {}, "p": {}}
+        for h in HEMIS:
+            maps["t"][h] = tm[cols[h]]
+            maps["tfce"][h] = stats.tfce(np.nan_to_num(tm[cols[h]], nan=-np.inf), adj[h], **tfce_kw) \
+                if np.isfinite(tm[cols[h]]).any() else np.zeros(nv)
+            maps["p"][h] = stats.p_values(maps["tfce"][h], maxv)
+        sig = {h: maps["p"][h] <= cfg["p_threshold"] for h in HEMIS}
+        labels = {h: stats.clusters(sig[h], adj[h]) for h in HEMIS}
+        tables.append(stats.cluster_table(name, maps, labels, pial, atlas))
+        for h in HEMIS:
+            side = dict(sidecar_common, test_map=name, components=list(stats.TEST_MAPS[name]),
+                        tfce_cutoff=cutoff)
+            write_gifti(map_name(out, h, mesh, name, "t"), np.nan_to_num(maps["t"][h]), h,
+                        dict(side, description=f"{name}: minimum of the component t-maps"))
+            write_gifti(map_name(out, h, mesh, name, "tfce"), maps["tfce"][h], h,
+                        dict(side, description=f"{name}: TFCE of the t-map"))
+            write_gifti(map_name(out, h, mesh, name, "logp"), -np.log10(maps["p"][h]), h,
+                        dict(side, description=f"{name}: -log10 FWER p (max TFCE over both hemispheres)"))
+            write_gifti(map_name(out, h, mesh, name, "clusters"), labels[h], h,
+                        dict(side, description=f"{name}: cluster labels of vertices with p <= {cfg['p_threshold']}"))
+        np.save(out / f"null_max_desc-{name.replace('_', '')}.npy", maxv)
+        summary[name] = {"tfce_cutoff": cutoff, "n_significant": int(sum(s.sum() for s in sig.values())),
+                         "max_tfce": float(max(maps["tfce"][h].max() for h in HEMIS))}
+        if region_types and atlas is not None:  # synthetic data: how well the planted truth is recovered
+            summary[name]["ground_truth"] = stats.ground_truth_overlap(sig, atlas, region_types)
+    for key, arr in base.items():  # mean accuracy (or difference) maps across subjects
+        for h in HEMIS:
+            write_gifti(map_name(out, h, mesh, key, "mean"), np.nanmean(arr[:, cols[h]], axis=0), h,
+                        dict(sidecar_common, description=f"{key}: mean across subjects"))
+            write_gifti(map_name(out, h, mesh, key, "t"), np.nan_to_num(ts[key][cols[h]]), h,
+                        dict(sidecar_common, description=f"{key}: one-sample t against {stats.CHANCE[key]}"))
+    table = pd.concat(tables, ignore_index=True)
+    table.to_csv(out / "clusters.tsv", sep="\t", index=False)
+    (out / "group.json").write_text(json.dumps(dict(sidecar_common, test_maps=summary), indent=2, default=str))
+    log(f"group: {summary}")
+    return summary

@@ -1,0 +1,125 @@
+"""Searchlight figures in the style of the reference paper: Fig. 8 (accuracy maps and their min-t), Fig. 9
+(thresholded modality-invariant TFCE map with regions outlined and labelled), Fig. 10 (imagery), App. 5."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from . import HEMIS, plotting
+from .group import map_name
+
+
+def _load(out_dir, mesh, desc, stat):
+    return {h: np.asarray(nib.load(map_name(out_dir, h, mesh, desc, stat)).darrays[0].data, float) for h in HEMIS}
+
+
+def _row(fig, gs, row, data, mesh, title, **kw):
+    for k, (hemi, view) in enumerate(plotting.VIEWS):
+        ax = fig.add_subplot(gs[row, k], projection="3d")
+        plotting.plot_surface_map(ax, data, hemi, view, mesh, colorbar=(k == 3),
+                                  title=f"{title}\n{hemi} {view}" if k == 0 else f"{hemi} {view}", **kw)
+
+
+def fig8(group_dir, mesh, out, dpi=120):
+    maps = [("agnostic_image", "modality-agnostic decoder, images"),
+            ("agnostic_caption", "modality-agnostic decoder, captions"),
+            ("captions_image", "captions decoder on images (cross)"),
+            ("images_caption", "images decoder on captions (cross)")]
+    fig = plt.figure(figsize=(13, 3.0 * (len(maps) + 1)))
+    gs = fig.add_gridspec(len(maps) + 1, 4, hspace=0.3)
+    for r, (desc, title) in enumerate(maps):
+        data = _load(group_dir, mesh, desc, "mean")
+        _row(fig, gs, r, data, mesh, f"mean pairwise accuracy: {title}", kind="stat", cmap="hot",
+             vmin=0.5, vmax=0.8, threshold=None, symmetric=False)
+    tmin = _load(group_dir, mesh, "mod_agnostic_and_cross", "t")
+    vmax = max(3.0, float(np.nanmax([np.abs(v).max() for v in tmin.values()])))
+    _row(fig, gs, len(maps), tmin, mesh, "minimum of the four t-maps", kind="stat", cmap="cold_hot", vmin=-vmax,
+         vmax=vmax, threshold=None)
+    fig.suptitle("Searchlight: modality-agnostic and cross-modal decoding (mean over subjects)", fontsize=12)
+    plotting.save(fig, out, dpi)
+
+
+def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataFrame, title, summary):
+    tf = _load(group_dir, mesh, test_map, "tfce")
+    cutoff = summary["test_maps"].get(test_map, {}).get("tfce_cutoff", np.inf)
+    vmax = max(cutoff * 1.5, max(float(v.max()) for v in tf.values()), 1e-6)
+    sig = clusters[clusters.test_map == test_map]
+    # outline atlas regions that overlap a significant cluster (all planted regions if none)
+    names = atlas["left"][1]
+    overl = set()
+    for regions in sig["regions"]:
+        overl |= {r.split(":")[0].strip() for r in str(regions).split(";") if r.strip()}
+    overl.discard("background")
+    keys = [k for k, n in names.items() if n in overl] or [k for k in names if k != 0]
+    from nilearn import plotting as nplt
+
+    inflated, _ = plotting.surface_assets(mesh)
+    colours = plt.get_cmap("tab10")
+    for k, (hemi, view) in enumerate(plotting.VIEWS):
+        ax = fig.add_subplot(gs[row, k], projection="3d")
+        plotting.plot_surface_map(ax, tf, hemi, view, mesh, kind="stat", cmap="hot", vmin=0, vmax=vmax,
+                                  threshold=cutoff if np.isfinite(cutoff) else None, symmetric=False,
+                                  colorbar=(k == 3), title=f"{hemi} {view}")
+        labels = atlas[hemi][0]
+        present = [key for key in keys if np.any(labels == key)]
+        if present:
+            nplt.plot_surf_contours(surf_mesh=inflated.parts[hemi], roi_map=labels, levels=present,
+                                    colors=[colours(i % 10) for i in range(len(present))], axes=ax, figure=fig,
+                                    legend=False)
+    handles = [plt.Line2D([], [], color=colours(i % 10), lw=2, label=names[key]) for i, key in enumerate(keys)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+    n_sig = int(sig["size"].sum()) if len(sig) else 0
+    fig.suptitle(f"{title}\nTFCE thresholded at {cutoff:.0f} (FWER p ≤ {summary['p_threshold']}); "
+                 f"{len(sig)} clusters, {n_sig} vertices", fontsize=11)
+
+
+def fig9(group_dir, mesh, atlas, clusters, summary, out, dpi=120):
+    fig = plt.figure(figsize=(13, 4))
+    gs = fig.add_gridspec(1, 4)
+    _outlined(fig, gs, 0, group_dir, mesh, "mod_agnostic_and_cross", atlas, clusters,
+              "Modality-invariant regions (min of 4 t-maps, TFCE)", summary)
+    plotting.save(fig, out, dpi)
+
+
+def fig10(group_dir, mesh, atlas, clusters, summary, out, dpi=120):
+    fig = plt.figure(figsize=(13, 4))
+    gs = fig.add_gridspec(1, 4)
+    _outlined(fig, gs, 0, group_dir, mesh, "imagery", atlas, clusters,
+              "Imagery decoding (agnostic decoder, 73 candidates, TFCE)", summary)
+    plotting.save(fig, out, dpi)
+
+
+def app5(tables: list[pd.DataFrame], out, dpi=120):
+    t = pd.concat(tables, ignore_index=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, metric, title in ((axes[0], "acc_image", "images"), (axes[1], "acc_caption", "captions")):
+        sub = t[t.metric == metric]
+        for region, grp in sub.groupby("region"):
+            if region in ("all", "background", "medial-wall"):
+                continue
+            m = grp.groupby(["subject", "n_neighbors"])["mean"].mean().groupby("n_neighbors").mean()
+            ax.plot(m.index, m.values, marker="o", label=f"mean in {region}")
+        allv = sub[sub.region == "all"].groupby(["subject", "n_neighbors"])["mean"].mean().groupby("n_neighbors").mean()
+        ax.plot(allv.index, allv.values, marker="s", color="k", ls="--", label="whole cortex")
+        ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.set_xlabel("searchlight size (vertices)")
+        ax.set_title(f"modality-agnostic decoder, {title}")
+    axes[0].set_ylabel("pairwise accuracy (mean over subjects)")
+    axes[1].legend(fontsize=7, frameon=False)
+    plotting.save(fig, out, dpi)
+
+
+def all_figures(group_dir, mesh, atlas, size_tables, paths: dict, dpi=120):
+    clusters = pd.read_csv(Path(group_dir) / "clusters.tsv", sep="\t")
+    summary = json.loads((Path(group_dir) / "group.json").read_text())
+    fig8(group_dir, mesh, paths["fig8_searchlight_accuracy"], dpi)
+    fig9(group_dir, mesh, atlas, clusters, summary, paths["fig9_modality_invariant"], dpi)
+    fig10(group_dir, mesh, atlas, clusters, summary, paths["fig10_imagery"], dpi)
+    app5(size_tables, paths["app5_neighbourhood_size"], dpi)

@@ -1,0 +1,177 @@
+"""Group statistics of searchlight maps: t-maps, combined test maps, TFCE, Stelzer permutations, clusters.
+
+- Per vertex and base metric, a one-sample t across subjects against chance (0.5 for accuracies, 0 for
+  differences), without a variance floor: a vertex with zero variance gets NaN, and minima ignore NaN (§10).
+- Test maps: ``mod_agnostic_and_cross`` = min of the t-maps of the agnostic decoder on images and on captions,
+  the captions decoder on images and the images decoder on captions; ``cross_decoding`` = min of the two cross
+  t-maps; ``diff_mod_agno_mod_specific`` = min of the two agnostic−specific difference t-maps and the two
+  agnostic t-maps; ``imagery`` = the t-map of the agnostic decoder on imagery against 73 candidates.
+- Null (Stelzer et al. 2013): each group permutation draws, for every subject independently and uniformly, one
+  of its per-subject null maps (the same index for all of that subject's decoders, whose nulls share
+  permutations), recomputes the t-maps, the test map and its TFCE, and keeps the maximum over both
+  hemispheres. p(v) = fraction of null maxima ≥ TFCE(v), floored at 1/N. (The reference took the first
+  tuples of a lexicographic enumeration instead, so that most subjects never varied; see METHOD §10.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from . import HEMIS
+from .seeding import rng
+from .tfce import tfce
+
+# base metrics: (name, training mode, searchlight metric, chance)
+BASE = (
+    ("agnostic_image", "agnostic", "acc_image", 0.5),
+    ("agnostic_caption", "agnostic", "acc_caption", 0.5),
+    ("images_image", "images", "acc_image", 0.5),
+    ("images_caption", "images", "acc_caption", 0.5),
+    ("captions_caption", "captions", "acc_caption", 0.5),
+    ("captions_image", "captions", "acc_image", 0.5),
+    ("agnostic_imagery", "agnostic", "acc_imagery_73", 0.5),
+)
+DIFFS = (("diff_image", "agnostic_image", "images_image"), ("diff_caption", "agnostic_caption", "captions_caption"))
+TEST_MAPS = {
+    "mod_agnostic_and_cross": ("agnostic_image", "agnostic_caption", "captions_image", "images_caption"),
+    "cross_decoding": ("captions_image", "images_caption"),
+    "diff_mod_agno_mod_specific": ("diff_image", "diff_caption", "agnostic_image", "agnostic_caption"),
+    "imagery": ("agnostic_imagery",),
+}
+CHANCE = {**{b[0]: b[3] for b in BASE}, **{d[0]: 0.0 for d in DIFFS}}
+
+
+def ttest_1samp(x: np.ndarray, chance: float = 0.0, axis: int = 0) -> np.ndarray:
+    """One-sample t (ddof 1) without a variance floor; NaN where the variance is zero (MNE's sigma=0)."""
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[axis]
+    mean = x.mean(axis=axis) - chance
+    var = x.var(axis=axis, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = mean / np.sqrt(var / n)
+    return np.where(var > 0, t, np.nan)
+
+
+def _nanmin(maps: list[np.ndarray]) -> np.ndarray:
+    stack = np.stack(maps)
+    allnan = np.all(np.isnan(stack), axis=0)
+    out = np.min(np.where(np.isnan(stack), np.inf, stack), axis=0)
+    return np.where(allnan, np.nan, out)
+
+
+def base_values(obs: dict) -> dict[str, np.ndarray]:
+    """Per-subject base metric arrays (S, V) plus the differences. ``obs[(mode, metric)]`` is (S, V)."""
+    out = {name: obs[(mode, metric)] for name, mode, metric, _ in BASE if (mode, metric) in obs}
+    for name, a, b in DIFFS:
+        if a in out and b in out:
+            out[name] = out[a] - out[b]
+    return out
+
+
+def t_maps(values: dict[str, np.ndarray], axis: int = 0) -> dict[str, np.ndarray]:
+    return {k: ttest_1samp(v, CHANCE[k], axis=axis) for k, v in values.items()}
+
+
+def test_map(ts: dict[str, np.ndarray], name: str) -> np.ndarray:
+    return _nanmin([ts[k] for k in TEST_MAPS[name]])
+
+
+def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_perm: int, seed: int,
+               tfce_kw: dict, batch: int = 200, log=None) -> dict[str, np.ndarray]:
+    """Maximum TFCE over both hemispheres per group permutation, for each test map.
+
+    ``null[(mode, metric)]`` is (S, P, V) per-subject null maps over all vertices of both hemispheres (NaN where
+    masked); ``hemi_slices[hemi]`` the columns of each hemisphere; ``adjacency[hemi]`` its mesh adjacency.
+    """
+    any_key = next(iter(null))
+    n_sub, n_null, _ = null[any_key].shape
+    gen = rng(seed, "stelzer-group-permutations")
+    picks = gen.integers(0, n_null, size=(n_perm, n_sub))  # independent, uniform per subject (Stelzer 2013)
+    needed = sorted({m for name in test_names for m in TEST_MAPS[name]})
+    maxima = {name: np.zeros(n_perm) for name in test_names}
+    subj = np.arange(n_sub)
+    for start in range(0, n_perm, batch):
+        sel = picks[start: start + batch]  # (b, S)
+        vals = {}
+        for key, arr in null.items():
+            vals[key] = arr[subj[None, :], sel]  # (b, S, V)
+        base = base_values(vals)
+        ts = {k: ttest_1samp(base[k], CHANCE[k], axis=1) for k in needed if k in base}
+        for name in test_names:
+            tm = _nanmin([ts[k] for k in TEST_MAPS[name]])  # (b, V)
+            mx = np.zeros(tm.shape[0])
+            for hemi, cols in hemi_slices.items():
+                scores = tfce(tm[:, cols], adjacency[hemi], **tfce_kw)
+                mx = np.maximum(mx, scores.max(axis=1))
+            maxima[name][start: start + sel.shape[0]] = mx
+        if log:
+            log(f"group permutations: {min(start + batch, n_perm)}/{n_perm}")
+    return maxima
+
+
+def p_values(observed: np.ndarray, null_max: np.ndarray) -> np.ndarray:
+    """Fraction of null maxima ≥ the observed TFCE, floored at 1/N; 1 where TFCE is 0 or NaN."""
+    srt = np.sort(null_max)
+    n = srt.size
+    ge = n - np.searchsorted(srt, np.nan_to_num(observed, nan=-np.inf), side="left")
+    p = np.maximum(ge / n, 1.0 / n)
+    return np.where(np.nan_to_num(observed) > 0, p, 1.0)
+
+
+def clusters(significant: np.ndarray, adjacency: sp.spmatrix) -> np.ndarray:
+    """Connected components of significant vertices over mesh edges: label per vertex (0 = none, 1..K)."""
+    idx = np.flatnonzero(significant)
+    labels = np.zeros(significant.size, int)
+    if idx.size == 0:
+        return labels
+    sub = sp.csr_matrix(adjacency)[idx][:, idx]
+    _, lab = connected_components(sub, directed=False)
+    # number clusters by size, largest first
+    order = np.argsort(-np.bincount(lab), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    labels[idx] = rank[lab] + 1
+    return labels
+
+
+def cluster_table(name: str, maps: dict, labels: dict, coords: dict, atlas: dict | None) -> pd.DataFrame:
+    """One row per cluster: size, peak t, peak TFCE, peak coordinates, min p, overlapped atlas regions."""
+    rows = []
+    for hemi in HEMIS:
+        lab = labels[hemi]
+        for c in range(1, lab.max() + 1 if lab.size else 1):
+            members = np.flatnonzero(lab == c)
+            t = maps["t"][hemi][members]
+            peak = members[int(np.nanargmax(t))]
+            regions = ""
+            if atlas is not None:
+                alab, names = atlas[hemi]
+                counts = pd.Series(alab[members]).value_counts()
+                regions = "; ".join(f"{names.get(int(k), k)}: {int(v)}" for k, v in counts.items())
+            rows.append({"test_map": name, "hemi": hemi, "cluster": c, "size": members.size,
+                         "peak_t": float(np.nanmax(t)), "peak_tfce": float(maps["tfce"][hemi][peak]),
+                         "peak_vertex": int(peak), "peak_x": float(coords[hemi][peak, 0]),
+                         "peak_y": float(coords[hemi][peak, 1]), "peak_z": float(coords[hemi][peak, 2]),
+                         "p": float(maps["p"][hemi][members].min()), "regions": regions})
+    return pd.DataFrame(rows, columns=["test_map", "hemi", "cluster", "size", "peak_t", "peak_tfce", "peak_vertex",
+                                       "peak_x", "peak_y", "peak_z", "p", "regions"])
+
+
+def ground_truth_overlap(significant: dict, atlas: dict, region_types: dict) -> dict:
+    """Dice between significant vertices and the planted invariant regions, and the significant vertices that
+    fall inside purely visual or purely language regions (synthetic data only)."""
+    sig_all, inv_all, spec = [], [], 0
+    for hemi, (labels, names) in atlas.items():
+        types = np.array([region_types.get(names.get(int(v), ""), "background") for v in labels])
+        sig = np.asarray(significant[hemi], bool)
+        sig_all.append(sig)
+        inv_all.append(types == "invariant")
+        spec += int((sig & np.isin(types, ["visual", "language"])).sum())
+    sig, inv = np.concatenate(sig_all), np.concatenate(inv_all)
+    denom = sig.sum() + inv.sum()
+    return {"dice_invariant": float(2 * (sig & inv).sum() / denom) if denom else 0.0,
+            "n_significant": int(sig.sum()), "n_planted_invariant": int(inv.sum()),
+            "n_significant_in_visual_or_language": spec}

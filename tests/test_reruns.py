@@ -1,0 +1,49 @@
+"""Rerun guarantees: a parameter change reruns exactly what depends on it; no change reruns nothing."""
+import re
+
+import pytest
+import yaml
+
+from .test_workflow import snakemake
+
+
+def planned_rules(wd, *extra):
+    out = snakemake(wd, "-n", *extra)
+    text = out.stdout + out.stderr
+    if "Nothing to be done" in text:
+        return set()
+    table = text.split("Job stats:")[1].split("total")[0]
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, flags=re.M)} - {"job", "all"}
+
+
+def override(wd, name, mutate):
+    cfg = yaml.safe_load((wd / "tiny.yaml").read_text())
+    mutate(cfg)
+    (wd / name).write_text(yaml.safe_dump(cfg))
+    return ["--configfile", "tiny.yaml", name]
+
+
+@pytest.mark.integration
+def test_no_change_reruns_nothing(tiny_run):
+    assert planned_rules(tiny_run) == set()
+
+
+@pytest.mark.integration
+def test_decoder_parameter_reruns_decoders_and_what_follows(tiny_run):
+    args = override(tiny_run, "cv.yaml", lambda c: c.setdefault("decoding", {}).update(cv_folds=4))
+    rules = planned_rules(tiny_run, *args)
+    assert rules == {"decode", "summarize_decoding", "decoding_figures"}, rules
+
+
+@pytest.mark.integration
+def test_figure_parameter_reruns_only_figures(tiny_run):
+    args = override(tiny_run, "fig.yaml", lambda c: c.setdefault("figures", {}).update(dpi=70))
+    rules = planned_rules(tiny_run, *args)
+    assert rules == {"decoding_figures", "searchlight_figures"}, rules
+
+
+@pytest.mark.integration
+def test_searchlight_parameter_spares_decoders(tiny_run):
+    args = override(tiny_run, "sl.yaml", lambda c: c["searchlight"].update(alpha=2.0))
+    rules = planned_rules(tiny_run, *args)
+    assert rules == {"searchlight", "searchlight_size_sweep", "group_stats", "searchlight_figures"}, rules

@@ -1,0 +1,114 @@
+"""The batched searchlight equals nilearn's search_light with scikit-learn Ridge on the same neighbourhoods."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from nilearn.decoding.searchlight import search_light
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import PredefinedSplit
+
+from amodal import dataset, features, metrics, preprocess, searchlight
+from amodal.surface import load_mesh
+
+
+@pytest.fixture(scope="module")
+def inputs(small_dataset):
+    b = preprocess.preprocess_subject(small_dataset, "sub-01", "fsaverage5", log=lambda *a: None)
+    f = features.extract("minilm", dataset.read_stimuli(small_dataset), small_dataset / "stimuli",
+                         log=lambda *a: None)
+    return b, f, load_mesh("fsaverage5", "inflated")
+
+
+def _nilearn(data, neigh, centres, test_rows, alpha):
+    x, y = data.x[:, :-1].double().numpy(), data.y.double().numpy()
+    rows = np.concatenate([data.train, test_rows])
+    fold = np.r_[np.full(data.train.size, -1), np.zeros(test_rows.size)]
+    a = sp.lil_matrix((centres.size, x.shape[1]), dtype=bool)
+    for i, c in enumerate(centres):
+        a[i, neigh[c][neigh[c] >= 0]] = True
+
+    def scorer(est, x_te, y_te):
+        return float(metrics.pairwise_accuracy(torch.tensor(est.predict(x_te)), torch.tensor(y_te)))
+
+    return search_light(x[rows], y[rows], Ridge(alpha=alpha, fit_intercept=False), a, scoring=scorer,
+                        cv=PredefinedSplit(fold), n_jobs=1).ravel()
+
+
+@pytest.mark.parametrize("mode, hemi, nb", [("agnostic", "left", {"n_neighbors": 40}),
+                                            ("images", "right", {"radius": 12.0}),
+                                            ("captions", "left", {"n_neighbors": 25})])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_matches_nilearn_search_light(inputs, mode, hemi, nb, dtype):
+    b, f, mesh = inputs
+    coords = mesh[hemi].coords
+    data = searchlight.prepare(b, f, "lang", mode, hemi, torch.device("cpu"), torch.float64)
+    neigh, sizes = searchlight.neighbourhoods(coords[data.vertex_index], nb.get("n_neighbors"), nb.get("radius"))
+    if "radius" in nb:
+        assert sizes.min() < sizes.max()  # padded neighbourhoods of different sizes are exercised
+    centres = np.arange(0, neigh.shape[0], 311)
+    ours_data = searchlight.prepare(b, f, "lang", mode, hemi, torch.device("cpu"), dtype)
+    perms = searchlight.null_permutations(data.test_image.size, data.test_caption.size, data.imagery.size, 5, 0,
+                                          "sub-01")
+    res = searchlight.run(ours_data, neigh, centres, perms, alpha=1.0, batch_size=8)
+    for metric, rows in (("acc_image", data.test_image), ("acc_caption", data.test_caption)):
+        ref = _nilearn(data, neigh, centres, rows, 1.0)
+        np.testing.assert_allclose(res["obs"][metric], ref, atol=1e-4)
+
+
+def test_searchlight_subject_store(inputs):
+    b, f, mesh = inputs
+    ds = searchlight.searchlight_subject(b, f, "lang", "agnostic", "left", mesh["left"].coords, n_neighbors=20,
+                                         n_perm=3, shard=(1, 3))
+    assert ds["scores"].dims == ("metric", "vertex") and ds["null"].shape[:2] == (3, len(searchlight.NULL_METRICS))
+    n_left = int((b["hemi"].values == "left").sum())
+    assert ds.sizes["vertex"] == np.array_split(np.arange(n_left), 3)[1].size
+    assert np.isfinite(ds["scores"].values).all()
+
+
+def test_null_is_permuted_targets(inputs):
+    """Each null map equals rescoring the same predictions against permuted targets (no refit)."""
+    b, f, mesh = inputs
+    data = searchlight.prepare(b, f, "lang", "agnostic", "left", torch.device("cpu"), torch.float64)
+    neigh, _ = searchlight.neighbourhoods(mesh["left"].coords[data.vertex_index], 30)
+    perms = searchlight.null_permutations(data.test_image.size, data.test_caption.size, data.imagery.size, 4, 0,
+                                          "sub-01")
+    centres = np.array([0, 500, 4000])
+    res = searchlight.run(data, neigh, centres, perms, alpha=1.0)
+    img_p = perms[0]
+    assert not np.any(img_p == np.arange(img_p.shape[1]))  # derangements
+    assert all(sorted(np.roll(np.arange(3), 1).tolist()) == sorted(p.tolist()) for p in perms[2])
+    x, y = data.x[:, :-1], data.y
+    for j, c in enumerate(centres):
+        nb = neigh[c]
+        w = torch.linalg.solve(x[data.train][:, nb].T @ x[data.train][:, nb] + torch.eye(nb.size, dtype=x.dtype),
+                               x[data.train][:, nb].T @ y[data.train])
+        pred = x[data.test_image][:, nb] @ w
+        for p in range(img_p.shape[0]):
+            expected = float(metrics.pairwise_accuracy(pred, y[data.test_image][img_p[p]]))
+            assert res["null"]["acc_image"][p, j] == pytest.approx(expected, abs=1e-6)
+        assert res["obs"]["acc_image"][j] == pytest.approx(float(metrics.pairwise_accuracy(pred, y[data.test_image])),
+                                                           abs=1e-6)
+
+
+def test_same_permutations_for_every_decoder():
+    a = searchlight.null_permutations(70, 70, 3, 10, 5, "sub-01")
+    b = searchlight.null_permutations(70, 70, 3, 10, 5, "sub-01")
+    c = searchlight.null_permutations(70, 70, 3, 10, 5, "sub-02")
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_local_gram_equals_full_gram(inputs):
+    b, f, mesh = inputs
+    data = searchlight.prepare(b, f, "lang", "images", "right", torch.device("cpu"), torch.float64)
+    neigh, _ = searchlight.neighbourhoods(mesh["right"].coords[data.vertex_index], radius=8.0)
+    perms = searchlight.null_permutations(data.test_image.size, data.test_caption.size, data.imagery.size, 3, 0, "s")
+    centres = np.arange(0, neigh.shape[0], 97)
+    full = searchlight.run(data, neigh, centres, perms, gram="full")
+    local = searchlight.run(data, neigh, centres, perms, gram="local")
+    assert full["gram"] == "full" and local["gram"] == "local"
+    for k in searchlight.OBS_METRICS:
+        np.testing.assert_allclose(local["obs"][k], full["obs"][k], atol=1e-9)
+    for k in searchlight.NULL_METRICS:
+        np.testing.assert_allclose(local["null"][k], full["null"][k], atol=1e-6)
