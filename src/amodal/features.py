@@ -78,8 +78,9 @@ def _batches(items, size):
         yield items[k: k + size]
 
 
-def _progress(log, what, done, total):
-    if log is not None and (done == total or done % max(1, total // 10) < 1e-9 or done < 1):
+def _progress(log, what, done, total, batch):
+    """Log about ten progress lines per extraction: whenever a batch crosses a tenth of the total."""
+    if log is not None and (done == total or (10 * done) // total != (10 * max(done - batch, 0)) // total):
         log(f"{what}: {done}/{total} stimuli")
 
 
@@ -117,7 +118,7 @@ def extract_sentence_transformers(spec, captions, image_paths, device, batch_siz
     out = []
     for k, batch in enumerate(_batches(list(captions), batch_size)):
         out.append(model.encode(batch, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False))
-        _progress(log, "sentence-transformers", min((k + 1) * batch_size, len(captions)), len(captions))
+        _progress(log, "sentence-transformers", min((k + 1) * batch_size, len(captions)), len(captions), batch_size)
     return {"lang": np.concatenate(out)}, {"pooling": "mean (model's own pooling and normalisation)",
                                           "model_path": path}
 
@@ -165,7 +166,7 @@ def extract_gabor(spec, captions, image_paths, device, batch_size, log):
         bsz = energy.shape[0]
         pooled = torch.nn.functional.adaptive_avg_pool2d(energy.reshape(bsz, -1, size, size), grid)
         out.append(torch.log1p(pooled.reshape(bsz, -1) * 10).cpu().numpy())
-        _progress(log, "gabor", min((j + 1) * batch_size, len(image_paths)), len(image_paths))
+        _progress(log, "gabor", min((j + 1) * batch_size, len(image_paths)), len(image_paths), batch_size)
     return {"vision": np.concatenate(out)}, {
         "pooling": f"mean energy on a {grid}x{grid} grid", "frequencies": list(freqs), "n_orientations": n_or,
         "channels": "luminance, red-green, blue-yellow", "image_size": size, "filter_bank": "skimage.filters.gabor_kernel"}
@@ -187,7 +188,7 @@ def _hf_text(model, tokenizer, captions, pooling, device, batch_size, log, forwa
         else:
             raise ConfigError(f"unknown text pooling {pooling!r}; use mean, cls or last")
         out.append(vec.float().cpu().numpy())
-        _progress(log, "text", min((k + 1) * batch_size, len(captions)), len(captions))
+        _progress(log, "text", min((k + 1) * batch_size, len(captions)), len(captions), batch_size)
     return np.concatenate(out)
 
 
@@ -203,7 +204,7 @@ def _hf_images(model_fn, processor, image_paths, pooling, device, batch_size, lo
         else:
             raise ConfigError(f"unknown vision pooling {pooling!r}; use mean or cls")
         out.append(vec.float().cpu().numpy())
-        _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths))
+        _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths), batch_size)
     return np.concatenate(out)
 
 
@@ -253,12 +254,12 @@ def extract_hf_clip(spec, captions, image_paths, device, batch_size, log):
         for k, batch in enumerate(_batches(list(image_paths), batch_size)):
             pix = proc(images=_load_images(batch), return_tensors="pt")["pixel_values"].to(device)
             vis.append(_to_tensor(model.get_image_features(pixel_values=pix)).float().cpu().numpy())
-            _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths))
+            _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths), batch_size)
         for k, batch in enumerate(_batches(list(captions), batch_size)):
             enc = tok(batch, padding=spec.get("padding", True), truncation=True, return_tensors="pt").to(device)
             enc = {key: v for key, v in enc.items() if key in ("input_ids", "attention_mask")}
             lang.append(_to_tensor(model.get_text_features(**enc)).float().cpu().numpy())
-            _progress(log, "captions", min((k + 1) * batch_size, len(captions)), len(captions))
+            _progress(log, "captions", min((k + 1) * batch_size, len(captions)), len(captions), batch_size)
         return {"vision": np.concatenate(vis), "lang": np.concatenate(lang)}, {"pooling": "projected embeddings"}
     vis = _hf_images(lambda pix: model.vision_model(pixel_values=pix).last_hidden_state, proc, image_paths, "mean",
                      device, batch_size, log)
@@ -289,7 +290,7 @@ def extract_hf_fused(spec, captions, image_paths, device, batch_size, log):
                        ).last_hidden_state
         vec = hidden[:, 0] if pooling == "cls" else hidden.mean(1)
         out.append(vec.float().cpu().numpy())
-        _progress(log, "pairs", min((k + 1) * batch_size, len(pairs)), len(pairs))
+        _progress(log, "pairs", min((k + 1) * batch_size, len(pairs)), len(pairs), batch_size)
     return {"fused": np.concatenate(out)}, {"pooling": pooling}
 
 
@@ -310,10 +311,10 @@ def extract_open_clip(spec, captions, image_paths, device, batch_size, log):
     for k, batch in enumerate(_batches(list(image_paths), batch_size)):
         pix = torch.stack([preprocess(im) for im in _load_images(batch)]).to(device)
         vis.append(model.encode_image(pix).float().cpu().numpy())
-        _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths))
+        _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths), batch_size)
     for k, batch in enumerate(_batches(list(captions), batch_size)):
         lang.append(model.encode_text(tokenizer(batch).to(device)).float().cpu().numpy())
-        _progress(log, "captions", min((k + 1) * batch_size, len(captions)), len(captions))
+        _progress(log, "captions", min((k + 1) * batch_size, len(captions)), len(captions), batch_size)
     return {"vision": np.concatenate(vis), "lang": np.concatenate(lang)}, {"pooling": "projected embeddings"}
 
 

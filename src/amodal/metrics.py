@@ -58,7 +58,7 @@ def retrieval_ranks(pred: torch.Tensor, cand: torch.Tensor, standardize: bool = 
     n = dist.shape[-2]
     idx = torch.arange(n, device=dist.device)
     diag = dist[..., idx, idx].unsqueeze(-1)
-    return 1 + (dist <= diag).sum(dim=-1) - 1
+    return (dist <= diag).sum(dim=-1)  # the true candidate counts itself once
 
 
 def top_k(pred: torch.Tensor, cand: torch.Tensor, k: int = 5, standardize: bool = True) -> torch.Tensor:
