@@ -77,25 +77,26 @@ def null_permutations(n_image: int, n_caption: int, n_imagery: int, n_perm: int,
 
 
 def win_matrix(dist: torch.Tensor) -> torch.Tensor:
-    """A[..., i, t] = fraction of candidates j ≠ t with dist[i, j] > dist[i, t]: the pairwise accuracy of row i
-    if candidate t were its target (ties are wrong, as in the reference)."""
+    """A[..., i, t] = number of candidates j ≠ t with dist[i, j] > dist[i, t]: the wins of row i if candidate t
+    were its target (ties are wrong, as in the reference). Integer counts, so that equal accuracies are equal."""
     m = dist.shape[-1]
     srt = dist.sort(dim=-1).values.contiguous()
     le = torch.searchsorted(srt, dist.contiguous(), right=True)  # number of candidates with dist <= dist[i, t]
-    return (m - le).to(dist.dtype) / (m - 1)
+    return m - le
 
 
 def _scores(pred, cand, perms, standardize=True):
     """Observed (b,) and null (b, n_perm) pairwise accuracy for predictions (b, n, q), candidates (m, q)."""
     p = metrics.standardize_rows(pred) if standardize else pred
     a = win_matrix(metrics.cosine_distance(p, cand.expand(p.shape[0], -1, -1)))
-    n = pred.shape[-2]
+    n, m = pred.shape[-2], cand.shape[-2]
+    pairs = float(n * (m - 1))  # accuracy = total wins / pairs, exact in float64 for equal win counts
     idx = torch.arange(n, device=pred.device)
-    obs = a[:, idx, idx].mean(-1)
+    obs = a[:, idx, idx].sum(-1).to(torch.float64) / pairs
     if perms.shape[0] == 0:
-        return obs, torch.zeros((pred.shape[0], 0), dtype=pred.dtype, device=pred.device)
+        return obs, torch.zeros((pred.shape[0], 0), dtype=torch.float64, device=pred.device)
     pt = torch.as_tensor(perms, device=pred.device)  # (P, n): row i's target becomes candidate perms[p, i]
-    null = a[:, idx.unsqueeze(0).expand_as(pt), pt].mean(-1)  # (b, P)
+    null = a[:, idx.unsqueeze(0).expand_as(pt), pt].sum(-1).to(torch.float64) / pairs  # (b, P)
     return obs, null
 
 

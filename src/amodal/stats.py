@@ -45,14 +45,20 @@ CHANCE = {**{b[0]: b[3] for b in BASE}, **{d[0]: 0.0 for d in DIFFS}}
 
 
 def ttest_1samp(x: np.ndarray, chance: float = 0.0, axis: int = 0) -> np.ndarray:
-    """One-sample t (ddof 1) without a variance floor; NaN where the variance is zero (MNE's sigma=0)."""
+    """One-sample t (ddof 1) without a variance floor; NaN where the variance is zero (MNE's sigma=0).
+
+    "Zero" means zero up to float rounding of the inputs (values equal to about 7 significant digits, as
+    float32 maps store them): a spread of a few ulps would otherwise give t ~ 1e7 instead of NaN.
+    """
     x = np.asarray(x, dtype=np.float64)
     n = x.shape[axis]
     mean = x.mean(axis=axis) - chance
     var = x.var(axis=axis, ddof=1)
+    scale = np.max(np.abs(x), axis=axis)
+    zero = var <= (4 * np.finfo(np.float32).eps * scale) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         t = mean / np.sqrt(var / n)
-    return np.where(var > 0, t, np.nan)
+    return np.where(zero, np.nan, t)
 
 
 def _nanmin(maps: list[np.ndarray]) -> np.ndarray:

@@ -79,12 +79,17 @@ def _tfce_one(levels, order, indptr, indices, cum, e_power):
 
 
 @numba.njit(parallel=True, cache=True)
-def _tfce_many(levels, orders, order_len, indptr, indices, cums, e_power):
+def _tfce_many(levels, orders, order_len, indptr, indices, cum_flat, cum_start, e_power):
     n_maps, n = levels.shape
     out = np.zeros((n_maps, n), np.float64)
     for m in numba.prange(n_maps):
-        out[m] = _tfce_one(levels[m], orders[m, : order_len[m]], indptr, indices, cums[m], e_power)
+        cum = cum_flat[cum_start[m]: cum_start[m + 1]]
+        out[m] = _tfce_one(levels[m], orders[m, : order_len[m]], indptr, indices, cum, e_power)
     return out
+
+
+MAX_THRESHOLDS = 50_000_000  # per call; one map above it is an error (see _levels)
+CHUNK_THRESHOLDS = 10_000_000
 
 
 def _levels(x: np.ndarray, dh: float, strict: bool):
@@ -93,6 +98,9 @@ def _levels(x: np.ndarray, dh: float, strict: bool):
     mx = float(finite.max()) if finite.size else -np.inf
     if not np.isfinite(mx) or mx <= 0:
         return np.zeros(x.shape, np.int64), np.zeros(0)
+    if mx / dh > MAX_THRESHOLDS:
+        raise ValueError(f"TFCE would need {mx / dh:.3g} thresholds (map maximum {mx:.4g}, dh {dh}); a t-map this "
+                         f"large usually means a near-zero variance across subjects. Check the inputs or raise dh.")
     # MNE: np.arange(start=0, stop=max, step=dh) without the 0 threshold; with >= one more level can count
     thresholds = np.arange(0.0, mx, dh)[1:] if strict else np.arange(0.0, mx + dh, dh)[1:]
     side = "left" if strict else "right"
@@ -114,25 +122,25 @@ def tfce(x, adjacency: sp.spmatrix, e_power: float = 1.0, h_power: float = 2.0, 
     if a.shape != (xs.shape[1], xs.shape[1]):
         raise ValueError(f"adjacency is {a.shape} but maps have {xs.shape[1]} vertices")
     n_maps, n = xs.shape
-    levels = np.zeros((n_maps, n), np.int64)
-    orders = np.zeros((n_maps, n), np.int64)
-    order_len = np.zeros(n_maps, np.int64)
-    max_k = 1
-    per_map = []
-    for m in range(n_maps):
-        lev, th = _levels(xs[m], dh, strict)
-        levels[m] = lev
-        active = np.flatnonzero(lev > 0)
-        o = active[np.argsort(-lev[active], kind="stable")]
-        orders[m, : o.size] = o
-        order_len[m] = o.size
-        per_map.append(th)
-        max_k = max(max_k, th.size + 1)
-    cums = np.zeros((n_maps, max_k + 1), np.float64)
-    for m, th in enumerate(per_map):
-        if th.size:
-            cums[m, 1: th.size + 1] = np.cumsum(th ** h_power * dh)
-            cums[m, th.size + 1:] = cums[m, th.size]
-    out = _tfce_many(levels, orders, order_len, a.indptr.astype(np.int64), a.indices.astype(np.int64), cums,
-                     float(e_power))
+    indptr, indices = a.indptr.astype(np.int64), a.indices.astype(np.int64)
+    out = np.zeros((n_maps, n), np.float64)
+    start = 0
+    while start < n_maps:  # chunks of maps whose cumulative threshold sums stay within CHUNK_THRESHOLDS
+        levels, orders, order_len, cums, total = [], [], [], [], 0
+        stop = start
+        while stop < n_maps and (stop == start or total < CHUNK_THRESHOLDS):
+            lev, th = _levels(xs[stop], dh, strict)
+            active = np.flatnonzero(lev > 0)
+            order = np.zeros(n, np.int64)
+            order[: active.size] = active[np.argsort(-lev[active], kind="stable")]
+            levels.append(lev)
+            orders.append(order)
+            order_len.append(active.size)
+            cums.append(np.concatenate([[0.0], np.cumsum(th ** h_power * dh)]))  # cum[k] = sum_{j<=k}
+            total += th.size
+            stop += 1
+        cum_start = np.concatenate([[0], np.cumsum([c.size for c in cums])]).astype(np.int64)
+        out[start:stop] = _tfce_many(np.array(levels), np.array(orders), np.array(order_len, np.int64), indptr,
+                                     indices, np.concatenate(cums), cum_start, float(e_power))
+        start = stop
     return out[0] if single else out
