@@ -3,7 +3,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,14 +25,15 @@ def test_slurm_run_equals_local_run(tiny_run, tmp_path):
     shutil.copytree(REPO / "tests" / "data" / "slurm-profile", wd / "slurm-profile")
     start = time.time()
     with Cluster(tmp_path / "slurm"):
-        cmd = ["timeout", "-k", "20", "900", SNAKEMAKE, "--profile", "slurm-profile", "--configfile", "tiny.yaml",
-               *TARGETS]
+        # targets first: --configfile takes several values and would swallow them
+        cmd = ["timeout", "-k", "20", "900", SNAKEMAKE, *TARGETS, "--profile", "slurm-profile", "--configfile",
+               "tiny.yaml"]
         proc = subprocess.run(cmd, cwd=wd, capture_output=True, text=True, timeout=960)
         if proc.returncode != 0:
             subprocess.run([SNAKEMAKE, "--unlock"], cwd=wd, capture_output=True)
         assert proc.returncode == 0, f"SLURM run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     out = proc.stdout + proc.stderr
-    assert "slurm" in out.lower() and "Submitted" in out or "submitted" in out.lower()
+    assert "submitted" in out.lower(), out[-3000:]  # jobs went through sbatch
     print(f"SLURM run took {time.time() - start:.0f} s", file=sys.stderr)
     for target in TARGETS:
         a = pd.read_csv(wd / target, sep="\t")
@@ -45,5 +45,3 @@ def test_slurm_run_equals_local_run(tiny_run, tmp_path):
     f1 = xr.open_zarr(wd / "results/features/minilm.zarr", consolidated=False)["lang"].values
     f2 = xr.open_zarr(tiny_run / "results/features/minilm.zarr", consolidated=False)["lang"].values
     np.testing.assert_allclose(f1, f2, atol=1e-6)
-    # the jobs really went through SLURM: each left a log under .snakemake/slurm_logs or was listed by sbatch
-    assert Path(wd / ".snakemake").is_dir()
