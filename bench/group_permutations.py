@@ -19,7 +19,7 @@ def main():
     adj = {h: adjacency(mesh[h].faces, nv) for h in HEMIS}
     op = smoothing_operator(mesh["left"].faces, nv)
     g = np.random.default_rng(0)
-    keys = [(m, met) for _, m, met, _ in stats.BASE if _ in stats.TEST_MAPS["mod_agnostic_and_cross"]]
+    keys = [(m, met) for name, m, met, _ in stats.BASE if name in stats.TEST_MAPS["mod_agnostic_and_cross"]]
     null = {}
     for key in keys:  # smooth null accuracy maps around chance, as a searchlight null produces
         noise = smooth(g.standard_normal((nv, 6 * 100 * 2)), op, 3).T.reshape(6, 100, 2 * nv)
