@@ -79,19 +79,11 @@ def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataF
                  f"{len(sig)} clusters, {n_sig} vertices", fontsize=11)
 
 
-def fig9(group_dir, mesh, atlas, clusters, summary, out, dpi=120):
+def tfce_figure(group_dir, mesh, atlas, clusters, summary, test_map, title, out, dpi=120):
+    """Figs 9 and 10: a test map's TFCE thresholded at its FWER cut-off, with overlapped regions outlined."""
     fig = plt.figure(figsize=(13, 4))
     gs = fig.add_gridspec(1, 4)
-    _outlined(fig, gs, 0, group_dir, mesh, "mod_agnostic_and_cross", atlas, clusters,
-              "Modality-invariant regions (min of 4 t-maps, TFCE)", summary)
-    plotting.save(fig, out, dpi)
-
-
-def fig10(group_dir, mesh, atlas, clusters, summary, out, dpi=120):
-    fig = plt.figure(figsize=(13, 4))
-    gs = fig.add_gridspec(1, 4)
-    _outlined(fig, gs, 0, group_dir, mesh, "imagery", atlas, clusters,
-              "Imagery decoding (agnostic decoder, 73 candidates, TFCE)", summary)
+    _outlined(fig, gs, 0, group_dir, mesh, test_map, atlas, clusters, title, summary)
     plotting.save(fig, out, dpi)
 
 
@@ -120,6 +112,8 @@ def all_figures(group_dir, mesh, atlas, size_tables, paths: dict, dpi=120):
     clusters = pd.read_csv(Path(group_dir) / "clusters.tsv", sep="\t")
     summary = json.loads((Path(group_dir) / "group.json").read_text())
     fig8(group_dir, mesh, paths["fig8_searchlight_accuracy"], dpi)
-    fig9(group_dir, mesh, atlas, clusters, summary, paths["fig9_modality_invariant"], dpi)
-    fig10(group_dir, mesh, atlas, clusters, summary, paths["fig10_imagery"], dpi)
+    tfce_figure(group_dir, mesh, atlas, clusters, summary, "mod_agnostic_and_cross",
+                "Modality-invariant regions (min of 4 t-maps, TFCE)", paths["fig9_modality_invariant"], dpi)
+    tfce_figure(group_dir, mesh, atlas, clusters, summary, "imagery",
+                "Imagery decoding (agnostic decoder, 73 candidates, TFCE)", paths["fig10_imagery"], dpi)
     app5(size_tables, paths["app5_neighbourhood_size"], dpi)
