@@ -1,7 +1,7 @@
 """Snakemake adapter: ridge decoders for one subject x feature model x training mode."""
 import json
 
-from amodal import decoding, features, preprocess
+from amodal import decoding, features, preprocess, store
 from amodal.workflow import setup_logging, track_device
 
 log = setup_logging(snakemake)  # noqa: F821 - injected by Snakemake
@@ -17,7 +17,7 @@ preds, trial_scores, info = decoding.decode(
     betas, feats, sets, wc.mode, alphas=cfg["alphas"], n_folds=cfg["cv_folds"], cv_scheme=cfg["cv_scheme"],
     scorer=cfg["cv_scorer"], seed=p.seed, retrieval_k=cfg["retrieval_k"], device=device,
     features_path=inp.features, log=log.info)
-preds.to_zarr(out.predictions, mode="w", consolidated=False, zarr_format=2)
+store.write(preds, out.predictions)
 trial_scores.to_csv(out.trial_scores, sep="\t", index=False)
 info.update(device=device, seed=p.seed, features_store=inp.features, betas_store=inp.betas)
 with open(out.info, "w") as fh:

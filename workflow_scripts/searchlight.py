@@ -1,7 +1,7 @@
 """Snakemake adapter: searchlight for one subject x training mode x hemisphere x shard."""
 import torch
 
-from amodal import features, preprocess, searchlight
+from amodal import features, preprocess, searchlight, store
 from amodal.surface import load_mesh
 from amodal.workflow import setup_logging, track_device
 
@@ -21,5 +21,5 @@ ds = searchlight.searchlight_subject(
     features_path=inp.features, log=log.info)
 ds.attrs["model"] = sl["model"]
 ds.attrs["mesh"] = p.mesh
-ds.to_zarr(out.store, mode="w", consolidated=False, zarr_format=2)
+store.write(ds, out.store)
 report(log.info)

@@ -27,6 +27,7 @@ import torch
 import xarray as xr
 from PIL import Image
 
+from . import store
 from .errors import ConfigError, DataError
 
 EXTRACTOR_VERSION = "1"
@@ -403,13 +404,11 @@ def extract(name: str, stimuli: pd.DataFrame, stimuli_dir, definitions: dict | N
 
 
 def write_zarr(ds: xr.Dataset, path) -> None:
-    ds.to_zarr(str(path), mode="w", consolidated=False, zarr_format=2)
+    store.write(ds, path)
 
 
 def open_features(path) -> xr.Dataset:
-    if not Path(path).exists():
-        raise DataError(f"missing feature store {path}; run the extract_features rule for this model")
-    return xr.open_zarr(str(path), consolidated=False).load()
+    return store.read(path, "feature store", "run the extract_features rule for this model")
 
 
 def targets_for(features: xr.Dataset, feature_set: str, stimulus_ids, store_path="<features>") -> np.ndarray:

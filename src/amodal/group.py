@@ -8,10 +8,8 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pandas as pd
-import xarray as xr
 
-from . import HEMI_BIDS, HEMIS, stats
-from .errors import DataError
+from . import HEMI_BIDS, HEMIS, stats, store
 from .surface import N_VERTICES, adjacency, load_mesh
 
 
@@ -23,9 +21,7 @@ def load_stores(paths: dict, subjects, modes, n_vertices: int):
             for hi, hemi in enumerate(HEMIS):
                 shards = paths[(subject, mode, hemi)]
                 for path in shards:
-                    if not Path(path).exists():
-                        raise DataError(f"missing searchlight store {path}; run the searchlight rule")
-                    ds = xr.open_zarr(str(path), consolidated=False).load()
+                    ds = store.read(path, "searchlight store", "run the searchlight rule")
                     cols = hi * n_vertices + ds["vertex_index"].values
                     for metric in ds["metric"].values:
                         key = (mode, str(metric))

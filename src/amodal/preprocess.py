@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import HEMIS, dataset
+from . import HEMIS, dataset, store
 from .errors import DataError
 from .surface import N_VERTICES
 
@@ -100,12 +100,8 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
 
 
 def write_zarr(ds: xr.Dataset, path) -> None:
-    ds.to_zarr(str(path), mode="w", consolidated=False, zarr_format=2)
+    store.write(ds, path)
 
 
 def open_zarr(path) -> xr.Dataset:
-    from pathlib import Path
-
-    if not Path(path).exists():
-        raise DataError(f"missing preprocessed store {path}; run the preprocess rule first")
-    return xr.open_zarr(str(path), consolidated=False).load()
+    return store.read(path, "preprocessed store", "run the preprocess rule first")
