@@ -74,3 +74,43 @@ def test_tfce_reference_tie_convention():
     np.testing.assert_allclose(gt, [0.002, 0.006, 0.0])
     # '>=': h=0.2 also includes v0 (0.2 >= 0.2): cluster {0,1} of size 2 at h=0.2
     np.testing.assert_allclose(ge, [0.002 + 2 * 0.004, 0.002 + 2 * 0.004, 0.0])
+
+
+@pytest.mark.parametrize("dh", [0.1, 0.05, 0.3])
+def test_tfce_values_on_thresholds_equal_mne(mesh, dh):
+    # values that sit exactly on thresholds (as np.arange makes them) and one ulp either side: the integer level
+    # computed in the kernel must agree with MNE's comparisons against np.arange's thresholds
+    m, a, op = mesh
+    rng = np.random.default_rng(7)
+    x = smooth(rng.normal(size=m.n_vertices), op, 8)
+    x = x / x.std() * 2
+    th = np.arange(0.0, x.max(), dh)
+    snap = rng.random(m.n_vertices) < 0.5
+    k = np.clip(np.round(x / dh).astype(int), 0, th.size - 1)
+    x = np.where(snap, th[k], x)
+    nudge = rng.integers(-1, 2, m.n_vertices)
+    x = np.where(rng.random(m.n_vertices) < 0.3, x + nudge * np.spacing(np.abs(x)), x)
+    np.testing.assert_allclose(tfce(x, a, dh=dh), mne_tfce(x, a, 1.0, 2.0, dh), rtol=1e-6, atol=1e-12)
+
+
+def test_threshold_count_is_arange_length():
+    from amodal.tfce import _n_thresholds
+
+    rng = np.random.default_rng(0)
+    for dh in (0.1, 0.05, 0.3, 0.07):
+        maxima = np.concatenate([rng.uniform(0.01, 30, 300), np.arange(1, 200) * dh, [1e-9, 0.0, -1.0]])
+        for strict in (True, False):
+            got = _n_thresholds(maxima[:, None], dh, strict)
+            want = [max(0, np.arange(0.0, mx if strict else mx + dh, dh).size - 1) if mx > 0 else 0
+                    for mx in maxima]
+            np.testing.assert_array_equal(got, want)
+
+
+def test_tfce_rejects_inf_and_bad_step(mesh):
+    m, a, _ = mesh
+    x = np.zeros(m.n_vertices)
+    x[3] = np.inf
+    with pytest.raises(ValueError, match="inf"):
+        tfce(x, a)
+    with pytest.raises(ValueError, match="dh"):
+        tfce(np.ones(m.n_vertices), a, dh=0.0)
