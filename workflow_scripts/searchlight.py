@@ -17,7 +17,7 @@ ds = searchlight.searchlight_subject(
     preprocess.open_zarr(inp.betas), features.open_features(inp.features), sl["feature_set"], wc.mode, hemi,
     load_mesh(p.mesh, "inflated")[hemi].coords, n_neighbors=sl["neighbors"], radius=sl["radius_mm"],
     alpha=sl["alpha"], n_perm=sl["n_permutations"], seed=p.seed, device=str(device),
-    dtype=getattr(torch, sl["dtype"]), batch_size=sl["batch_size"], shard=(k - 1, n),
+    dtype=getattr(torch, sl["dtype"]), batch_size=sl["batch_size"], solver=sl["solver"], shard=(k - 1, n),
     features_path=inp.features, log=log.info)
 ds.attrs["model"] = sl["model"]
 ds.attrs["mesh"] = p.mesh

@@ -21,7 +21,7 @@ for k in sl["size_sweep"]:
             betas, feats, sl["feature_set"], "agnostic", hemi, load_mesh(p.mesh, "inflated")[hemi].coords,
             n_neighbors=k, alpha=sl["alpha"], n_perm=0, seed=p.seed,
             device=str(features.resolve_device(sl["device"])), dtype=getattr(torch, sl["dtype"]),
-            batch_size=sl["batch_size"], log=log.info)
+            batch_size=sl["batch_size"], solver=sl["solver"], log=log.info)
         labels, names = atlas[hemi]
         region = np.array([names.get(int(v), "?") for v in labels[ds["vertex_index"].values]])
         for metric in ("acc_image", "acc_caption"):

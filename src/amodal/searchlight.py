@@ -19,8 +19,10 @@ spatially coherent.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import torch
 import xarray as xr
@@ -100,6 +102,59 @@ def _scores(pred, cand, perms, standardize=True):
     return obs, null
 
 
+def centre_groups(coords: np.ndarray, size: int) -> list[np.ndarray]:
+    """Split centres (rows of ``coords``) into spatially compact groups of at most ``size``: recursive median
+    bisection along the widest axis (a k-d tree's leaves). Deterministic; a loop over groups, not vertices."""
+    todo, out = [np.arange(coords.shape[0])], []
+    while todo:
+        g = todo.pop()
+        if g.size <= size:
+            out.append(g)
+            continue
+        c = coords[g]
+        order = np.argsort(c[:, int(np.argmax(np.ptp(c, axis=0)))], kind="stable")
+        half = g.size // 2
+        todo += [g[order[half:]], g[order[:half]]]
+    return out
+
+
+def _bucket(n, step: int):
+    """Round sizes up to a multiple of ``step``: padded shapes depend only on the sizes, never on which other
+    groups or centres share a batch, so every centre's arithmetic is the same whatever the batch size."""
+    return -(-np.asarray(n) // step) * step
+
+
+@dataclass
+class SharedPlan:
+    """Per group of nearby centres: S, the vertices every neighbourhood of the group contains; U, the rest of
+    their union; per centre, the positions in U of its own vertices outside S. Index arrays are padded (to
+    multiples of 32, and 16 per centre) with the all-zero vertex, which decouples from the solve: S and U with
+    the vertex ``pad``, the per-centre positions with a slot of U that holds it."""
+    groups: list[np.ndarray]  # centre positions (into the ``centres`` array) of each group
+    shared: list[np.ndarray]  # S of each group, padded
+    rest: list[np.ndarray]  # U of each group, padded, with at least one padding slot at the end
+    own: list[list[np.ndarray]]  # per group, per centre: positions into U (unpadded)
+
+
+def shared_plan(neigh: np.ndarray, centres: np.ndarray, coords: np.ndarray, group_size: int) -> SharedPlan:
+    pad = coords.shape[0]
+    groups, shared, rest, own = [], [], [], []
+    for g in centre_groups(coords[centres], group_size):
+        nb = neigh[centres[g]]
+        valid = nb >= 0
+        count = np.bincount(nb[valid], minlength=pad)
+        sv = np.flatnonzero(count == g.size)
+        uv = np.flatnonzero((count > 0) & (count < g.size))
+        pos = np.full(pad, -1, np.int64)
+        pos[uv] = np.arange(uv.size)
+        groups.append(g)
+        shared.append(np.concatenate([sv, np.full(_bucket(sv.size, 32) - sv.size, pad)]))
+        rest.append(np.concatenate([uv, np.full(_bucket(uv.size + 1, 32) - uv.size, pad)]))
+        own.append([pos[row[(row >= 0)][count[row[row >= 0]] < g.size]] for row in nb])
+    order = sorted(range(len(groups)), key=lambda j: (shared[j].size, rest[j].size, j))  # same shapes together
+    return SharedPlan(*([v[j] for j in order] for v in (groups, shared, rest, own)))
+
+
 @dataclass
 class SearchlightData:
     x: torch.Tensor  # (n_trials, n_vertices + 1) betas of this hemisphere, last column zero (padding)
@@ -134,26 +189,72 @@ def prepare(betas: xr.Dataset, features: xr.Dataset, feature_set: str, mode: str
         y=torch.as_tensor(y, dtype=dtype, device=device), vertex_index=betas["vertex_index"].values[sel])
 
 
+@numba.njit(parallel=True, cache=True)
+def _block_kernel(src, which, rows, out):
+    for b in numba.prange(rows.shape[0]):
+        m = src[which[b]]
+        for i in range(rows.shape[1]):
+            row = m[rows[b, i]]
+            for j in range(rows.shape[1]):
+                out[b, i, j] = row[rows[b, j]]
+
+
+def take_block(src: torch.Tensor, which: torch.Tensor | None, idx: torch.Tensor) -> torch.Tensor:
+    """out[b] = src[which[b]][idx[b]][:, idx[b]]: the symmetric blocks of a batch of index sets, from a matrix
+    (``which`` None) or a stack of matrices. On CUDA this is torch's advanced indexing; on CPU a numba kernel,
+    because torch's CPU gather with three broadcast index tensors is about 3x slower and the blocks are the
+    searchlight's largest memory traffic (tests check that both give the same result)."""
+    src3 = src.unsqueeze(0) if which is None else src
+    w = torch.zeros(idx.shape[0], dtype=torch.long, device=src.device) if which is None else which
+    if src.device.type != "cpu" or not src.is_contiguous():
+        return src3[w.view(-1, 1, 1), idx.unsqueeze(-1), idx.unsqueeze(-2)]
+    out = torch.empty((idx.shape[0], idx.shape[1], idx.shape[1]), dtype=src.dtype)
+    _block_kernel(src3.numpy(), w.numpy(), idx.numpy(), out.numpy())
+    return out
+
+
+def take_rows(src: torch.Tensor, which: torch.Tensor | None, idx: torch.Tensor) -> torch.Tensor:
+    """out[b] = src[which[b]][idx[b]] (rows of a matrix or of a stack of matrices), as one index_select."""
+    if which is None:
+        return src.index_select(0, idx.reshape(-1)).view(idx.shape + src.shape[1:])
+    flat = (which.view(-1, 1) * src.shape[1] + idx).reshape(-1)
+    return src.reshape(-1, src.shape[-1]).index_select(0, flat).view(idx.shape + src.shape[2:])
+
+
+SOLVERS = ("auto", "direct", "shared")
+
+
 def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, alpha: float = 1.0,
-        batch_size: int = 256, gram: str = "auto", gram_max_bytes: float = 2e9, log=None) -> dict[str, np.ndarray]:
+        batch_size: int = 256, gram: str = "auto", gram_max_bytes: float = 2e9, solver: str = "auto",
+        group_size: int = 32, coords: np.ndarray | None = None, log=None) -> dict[str, np.ndarray]:
     """Scores for the given centres: observed (metric → (n_centres,)) and null (metric → (n_perm, n_centres)).
 
     ``gram``: ``full`` precomputes XᵀX over all vertices of the hemisphere (fast for fsaverage5); ``local``
     computes each neighbourhood's block from the betas (needed at fsaverage7, where XᵀX would take 100 GB);
     ``auto`` picks ``full`` when it fits in ``gram_max_bytes``.
+
+    ``solver``: ``direct`` factorises every neighbourhood's (k × k) system. ``shared`` groups nearby centres
+    (``group_size``, by ``coords``) and eliminates the vertices that all neighbourhoods of a group share once per
+    group (a block Cholesky / Schur complement), so each centre only factorises the block of its own remaining
+    vertices: exact, and several times fewer flops at k = 750. ``auto``: ``shared`` for neighbourhoods of 200
+    vertices or more when ``coords`` is given.
     """
+    if solver not in SOLVERS:
+        raise ValueError(f"searchlight solver must be one of {SOLVERS}, got {solver!r}")
     x, y, dev, dt = data.x, data.y, data.x.device, data.x.dtype
     xt = x[data.train]
     if gram == "auto":
         gram = "full" if x.shape[1] ** 2 * x.element_size() <= gram_max_bytes else "local"
-    if gram == "full":
-        gram_m = xt.T @ xt  # (V+1, V+1); the padding vertex has zero rows and columns
-        xty = xt.T @ y[data.train]  # (V+1, q)
-    y_tr = y[data.train]
+    if solver == "auto":
+        solver = "shared" if coords is not None and np.median((neigh >= 0).sum(1)) >= 200 else "direct"
+    if solver == "shared" and coords is None:
+        raise ValueError("the shared solver needs the centres' coordinates (coords=) to group nearby centres")
+    gram_m = xt.T @ xt if gram == "full" else None  # (V+1, V+1); the padding vertex has zero rows and columns
+    xt_t = xt.T.contiguous() if gram_m is None else None  # (V+1, n_train)
+    xty = xt.T @ y[data.train]  # (V+1, q)
     pad = x.shape[1] - 1
-    nb_all = torch.as_tensor(np.where(neigh < 0, pad, neigh), device=dev)
     ev = np.concatenate([data.test_image, data.test_caption, data.imagery])
-    x_ev = x[ev]  # (n_ev, V+1)
+    x_ev_t = x[ev].T.contiguous()  # (V+1, n_ev)
     n_i, n_c, n_m = data.test_image.size, data.test_caption.size, data.imagery.size
     cand_i, cand_c, cand_m = y[data.test_image], y[data.test_caption], y[data.imagery]
     # imagery against the imagery targets plus each unique test stimulus (3 + 70)
@@ -162,23 +263,84 @@ def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, al
     n_perm = img_p.shape[0]
     obs = {k: np.full(centres.size, np.nan) for k in OBS_METRICS}
     null = {k: np.full((n_perm, centres.size), np.nan, np.float32) for k in NULL_METRICS}
-    eye = torch.eye(neigh.shape[1], dtype=dt, device=dev)
-    start, b = 0, int(batch_size)
-    while start < centres.size:
-        sl = slice(start, min(start + b, centres.size))
+
+    def gram_block(idx):  # (b, w) vertex indices -> (b, w, w) XᵀX block
+        if gram_m is not None:
+            return take_block(gram_m, None, idx)
+        x_n = take_rows(xt_t, None, idx)  # (b, w, n_train)
+        return x_n @ x_n.transpose(1, 2)
+
+    def ridge(g):  # g + aI in place
+        g.diagonal(dim1=-2, dim2=-1).add_(alpha)
+        return g
+
+    def predict_direct(pos):
+        nb = torch.as_tensor(np.where(neigh[centres[pos]] < 0, pad, neigh[centres[pos]]), device=dev)  # (b, k)
+        lchol = torch.linalg.cholesky(ridge(gram_block(nb)))
+        # (G + aI)^-1 X_evᵀ from the Cholesky factor (n_ev = 143 right-hand sides), then one matmul with XᵀY
+        w = torch.cholesky_solve(take_rows(x_ev_t, None, nb), lchol)  # (b, k, n_ev)
+        return w.transpose(1, 2) @ take_rows(xty, None, nb)  # (b, n_ev, q)
+
+    def group_stage(gs):
+        # eliminate S once per group. With L Lᵀ = G_SS + aI and Z = L⁻¹[G_SU, B_S, X_ev,Sᵀ]:
+        #   S0 = G_UU - Z_UᵀZ_U (the Schur complement, without aI), R = B_U - Z_UᵀZ_B,
+        #   E = X_ev,Uᵀ - Z_UᵀZ_ev, P0 = Z_evᵀZ_B (the prediction from S alone)
+        ns = plan.shared[gs[0]].size
+        w_idx = torch.as_tensor(np.stack([np.concatenate([plan.shared[j], plan.rest[j]]) for j in gs]), device=dev)
+        gw = gram_block(w_idx)
+        lchol = torch.linalg.cholesky(ridge(gw[:, :ns, :ns]))
+        s_t, u_t = w_idx[:, :ns], w_idx[:, ns:]
+        nu, q = u_t.shape[1], xty.shape[1]
+        z = torch.linalg.solve_triangular(
+            lchol, torch.cat([gw[:, :ns, ns:], take_rows(xty, None, s_t), take_rows(x_ev_t, None, s_t)], -1),
+            upper=False)
+        z_u, z_b, z_ev = z[..., :nu], z[..., nu: nu + q], z[..., nu + q:]
+        zt = z_u.transpose(1, 2)
+        s0 = torch.baddbmm(gw[:, ns:, ns:], zt, z_u, alpha=-1).contiguous()
+        r = torch.baddbmm(take_rows(xty, None, u_t), zt, z_b, alpha=-1)  # (g, u, q)
+        e = torch.baddbmm(take_rows(x_ev_t, None, u_t), zt, z_ev, alpha=-1)  # (g, u, n_ev)
+        return s0, r, e, z_ev.transpose(1, 2) @ z_b  # P0: (g, n_ev, q)
+
+    def predict_shared(gs):
+        # groups of one shape at a time; then centres of one (padded) size at a time. Each centre's own
+        # vertices D (positions in U) give M = S0[D, D] + aI, and its prediction P0 + E[D]ᵀ M⁻¹ R[D]
+        out_pos, out_pred = [], []
+        for _, sub in itertools.groupby(gs, key=lambda j: (plan.shared[j].size, plan.rest[j].size)):
+            sub = list(sub)
+            s0, r, e, p0 = group_stage(sub)
+            slot = plan.rest[sub[0]].size - 1  # a padding slot of U (the same position in every group here)
+            gi_all = np.concatenate([np.full(plan.groups[j].size, i) for i, j in enumerate(sub)])
+            pos_all = np.concatenate([plan.groups[j] for j in sub])
+            own = [o for j in sub for o in plan.own[j]]
+            width = _bucket([max(o.size, 1) for o in own], 16)
+            for w in np.unique(width):
+                pick = np.flatnonzero(width == w)
+                d_np = np.full((pick.size, w), slot, np.int64)
+                for row, i in enumerate(pick):
+                    d_np[row, : own[i].size] = own[i]
+                gi, d = torch.as_tensor(gi_all[pick], device=dev), torch.as_tensor(d_np, device=dev)
+                lc = torch.linalg.cholesky(ridge(take_block(s0, gi, d)))
+                wgt = torch.cholesky_solve(take_rows(e, gi, d), lc)  # (c, d, n_ev)
+                out_pred.append(torch.baddbmm(p0.index_select(0, gi), wgt.transpose(1, 2), take_rows(r, gi, d)))
+                out_pos.append(pos_all[pick])
+        return np.concatenate(out_pos), torch.cat(out_pred)
+
+    if solver == "shared":
+        plan = shared_plan(neigh, centres, coords, group_size)
+        units = list(range(len(plan.groups)))
+        per_unit = group_size
+    else:
+        units = np.arange(centres.size)
+        per_unit = 1
+    start, b, done = 0, max(1, int(batch_size) // per_unit), 0
+    while start < len(units):
+        stop = min(start + b, len(units))
         try:
-            nb = nb_all[torch.as_tensor(centres[sl], device=dev)]  # (b, k)
-            if gram == "full":
-                g = gram_m[nb.unsqueeze(-1), nb.unsqueeze(-2)] + alpha * eye
-                b_n = xty[nb]  # (b, k, q)
+            if solver == "shared":
+                pos, pred = predict_shared(units[start:stop])
             else:
-                x_n = xt[:, nb].permute(1, 2, 0)  # (b, k, n_train)
-                g = x_n @ x_n.transpose(1, 2) + alpha * eye
-                b_n = x_n @ y_tr
-            # (G + aI)^-1 from its Cholesky factor, then two batched matmuls: on CPU this is about twice as fast
-            # as cholesky_solve with q right-hand sides, and (X_ev C) B costs n_ev*k^2 instead of k^2*q
-            c = torch.cholesky_inverse(torch.linalg.cholesky(g))  # (b, k, k)
-            pred = (x_ev[:, nb].permute(1, 0, 2) @ c) @ b_n  # (b, n_ev, q)
+                pos = units[start:stop]
+                pred = predict_direct(pos)
             res = {}
             res["acc_image"] = _scores(pred[:, :n_i], cand_i, img_p)
             res["acc_caption"] = _scores(pred[:, n_i: n_i + n_c], cand_c, cap_p)
@@ -186,22 +348,23 @@ def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, al
                 pm = pred[:, n_i + n_c:]
                 res["acc_imagery"] = _scores(pm, cand_m, ima_p)
                 res["acc_imagery_73"] = _scores(pm, cand_73, ima_p)
-                obs["acc_imagery_unstd"][sl] = _scores(pm, cand_m, ima_p[:0], standardize=False)[0].cpu().numpy()
+                res["acc_imagery_unstd"] = _scores(pm, cand_m, ima_p[:0], standardize=False)
         except torch.OutOfMemoryError:
             if b == 1:
                 raise
             b = max(1, b // 2)
             torch.cuda.empty_cache()
             if log:
-                log(f"CUDA out of memory: batch size halved to {b}")
+                log(f"CUDA out of memory: batch halved to {b} {'groups' if solver == 'shared' else 'centres'}")
             continue
         for k, (o, nl) in res.items():
-            obs[k][sl] = o.cpu().numpy()
-            null[k][:, sl] = nl.T.cpu().numpy()
-        start = sl.stop
-        if log and (start == centres.size or (start // b) % 20 == 0):
-            log(f"searchlight: {start}/{centres.size} centres")
-    return {"obs": obs, "null": null, "batch_size": b, "gram": gram}
+            obs[k][pos] = o.cpu().numpy()
+            if k in null:
+                null[k][:, pos] = nl.T.cpu().numpy()
+        start, done = stop, done + len(pos)
+        if log and (start == len(units) or (start // b) % 20 == 0):
+            log(f"searchlight: {done}/{centres.size} centres")
+    return {"obs": obs, "null": null, "batch_size": b, "gram": gram, "solver": solver}
 
 
 def to_dataset(result, vertex_index: np.ndarray, attrs: dict) -> xr.Dataset:
@@ -216,7 +379,7 @@ def to_dataset(result, vertex_index: np.ndarray, attrs: dict) -> xr.Dataset:
 
 def searchlight_subject(betas, features, feature_set, mode, hemi, mesh_coords, *, n_neighbors=None, radius=None,
                         alpha=1.0, n_perm=100, seed=0, device="cpu", dtype=torch.float32, batch_size=256,
-                        shard=(0, 1), features_path="<features>", log=None) -> xr.Dataset:
+                        solver="auto", shard=(0, 1), features_path="<features>", log=None) -> xr.Dataset:
     """Run one subject × mode × hemisphere (optionally one shard of its centres); return an xarray Dataset."""
     subject = betas.attrs.get("subject", "sub-?")
     data = prepare(betas, features, feature_set, mode, hemi, torch.device(device), dtype, features_path)
@@ -230,10 +393,10 @@ def searchlight_subject(betas, features, feature_set, mode, hemi, mesh_coords, *
         log(f"{subject} {mode} {hemi}: {centres.size} centres (shard {k + 1}/{n}), neighbourhood "
             f"{'k=' + str(n_neighbors) if n_neighbors else f'radius {radius} mm'} (median size "
             f"{int(np.median(sizes))}), {data.train.size} train trials, {n_perm} null permutations, on {device}")
-    res = run(data, neigh, centres, perms, alpha=alpha, batch_size=batch_size, log=log)
+    res = run(data, neigh, centres, perms, alpha=alpha, batch_size=batch_size, solver=solver, coords=coords, log=log)
     return to_dataset(res, data.vertex_index[centres], {
         "subject": subject, "training_mode": mode, "hemi": hemi, "feature_set": feature_set, "alpha": alpha,
         "n_neighbors": n_neighbors, "radius_mm": radius, "median_size": int(np.median(sizes)),
-        "n_permutations": n_perm, "shard": f"{k + 1}/{n}", "seed": seed,
+        "n_permutations": n_perm, "shard": f"{k + 1}/{n}", "seed": seed, "solver": res["solver"],
         "null": "test targets permuted without refit: derangements within the image and caption blocks, "
                 "a random 3-cycle for imagery; the same permutations for every vertex and decoder"})
