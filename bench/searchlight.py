@@ -13,7 +13,8 @@ candidates, and imagery without standardisation. Two comparisons:
 The reference loop is timed on evenly spaced centres and scaled to the hemisphere (its cost per centre does not
 depend on where the centre is). amodal runs every centre (or ``--n-centres`` of them, a lower bound on its
 speed because its one-off XᵀX is then scaled too). Scores are checked equal on the sampled centres.
-Prints one JSON line of ratios. ``--device cuda --mesh fsaverage7`` times the GPU case (needs fsaverage7).
+Prints one JSON line of ratios. ``--device cuda --mesh fsaverage7 --only k750`` times the GPU case (fetches
+fsaverage7; ``--mesh ico7`` uses MNE's icosahedron of the same size instead, offline).
 """
 import argparse
 import json
@@ -25,7 +26,7 @@ from scipy.spatial.distance import cdist
 from sklearn.linear_model import Ridge
 
 from amodal import searchlight
-from amodal.surface import load_mesh
+from amodal.surface import ico_mesh, load_mesh
 
 
 def fake_data(n_vertices, device, dtype, seed=0):
@@ -122,7 +123,8 @@ def main():
     ap.add_argument("--only", choices=["radius", "k750"], default=None, help="run one case")
     args = ap.parse_args()
     device = torch.device(args.device)
-    coords = load_mesh(args.mesh, "inflated")["left"].coords
+    # ico7: MNE's icosahedron with fsaverage7's topology (163,842 vertices), for a GPU run without a download
+    coords = ico_mesh(7)[0] if args.mesh == "ico7" else load_mesh(args.mesh, "inflated")["left"].coords
     cases = {"radius": (f"{args.mesh} radius 10 mm", {"radius": 10.0}),
              "k750": (f"{args.mesh} k=750", {"n_neighbors": 750})}
     results = [case(name, coords, kw, device, torch.float32, args.n_ref, args.n_centres)

@@ -10,18 +10,12 @@ import argparse
 import json
 import time
 
-import mne
 import numba
 import numpy as np
 from mne.stats.cluster_level import _find_clusters
 
-from amodal.surface import adjacency, load_mesh, smooth, smoothing_operator
+from amodal.surface import adjacency, ico_mesh, load_mesh, smooth, smoothing_operator
 from amodal.tfce import tfce
-
-
-def ico_mesh(grade):
-    surf = mne.surface._get_ico_surface(grade)
-    return surf["rr"] * 100, surf["tris"]
 
 
 def test_maps(coords, faces, n_maps, seed):

@@ -2,7 +2,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
 
 from amodal import decoding
 from amodal.errors import DataError

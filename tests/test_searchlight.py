@@ -183,3 +183,42 @@ def test_centre_groups_partition_and_stay_compact():
     assert np.array_equal(np.sort(allc), np.arange(coords.shape[0])) and max(g.size for g in groups) <= 32
     spread = np.median([np.ptp(coords[g], axis=0).max() for g in groups])
     assert spread < 0.1 * np.ptp(coords, axis=0).max()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_win_sums_kernel_equals_win_matrix(dtype):
+    # the CPU kernel and the torch path (used on CUDA) count the same wins, ties included (ties are wrong)
+    g = torch.Generator().manual_seed(1)
+    dist = torch.randint(0, 6, (5, 7, 9), generator=g).to(dtype) / 5  # many exact ties
+    perms = np.stack([np.random.default_rng(i).permutation(9)[:7] for i in range(4)])
+    obs, null = searchlight.win_sums(dist, perms)
+    a = searchlight.win_matrix(dist)
+    idx = torch.arange(7)
+    assert torch.equal(obs, a[:, idx, idx].sum(-1))
+    assert torch.equal(null, a[:, idx.unsqueeze(0).expand(4, 7), torch.as_tensor(perms)].sum(-1))
+    # and win_matrix is the definition: wins of row i for target t = #{j != t: dist[i, j] > dist[i, t]}
+    brute = (dist.unsqueeze(-2) > dist.unsqueeze(-1)).sum(-1)
+    assert torch.equal(a, brute)
+    empty_obs, empty_null = searchlight.win_sums(dist, perms[:0])
+    assert torch.equal(empty_obs, obs) and empty_null.shape == (5, 0)
+
+
+@pytest.mark.parametrize("solver", ["direct", "shared"])
+def test_out_of_memory_halves_the_batch_and_goes_on(left_k250, monkeypatch, solver):
+    _, _, data, coords, neigh, perms, centres = left_k250
+    expected = searchlight.run(data, neigh, centres, perms, solver=solver, coords=coords, group_size=16)
+    real = torch.linalg.cholesky
+
+    def small_memory(g, *a, **kw):  # a device that cannot hold more than 20 matrices of a batch
+        if g.shape[0] > 20:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(g, *a, **kw)
+
+    monkeypatch.setattr(torch.linalg, "cholesky", small_memory)
+    logged = []
+    res = searchlight.run(data, neigh, centres, perms, solver=solver, coords=coords, group_size=16,
+                          batch_size=512, log=logged.append)
+    assert res["batch_size"] < 512 // (16 if solver == "shared" else 1)
+    assert any("batch halved" in m for m in logged)
+    for k in searchlight.OBS_METRICS:
+        np.testing.assert_array_equal(res["obs"][k], expected["obs"][k])

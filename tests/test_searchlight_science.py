@@ -1,7 +1,6 @@
 """On the default synthetic data, the significant modality-invariant clusters recover the planted regions."""
 import json
 
-import numpy as np
 import pytest
 
 from amodal import HEMIS, dataset, group, searchlight

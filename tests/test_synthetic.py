@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 from PIL import Image
 
 from amodal import HEMIS, dataset, scenes, synthetic

@@ -112,3 +112,14 @@ def test_end_to_end_searchlight_outputs(tiny_run):
                                         "sub-01_mode-agnostic_hemi-L_shard-2of2.zarr"]
     for name in ("fig8_searchlight_accuracy", "fig9_modality_invariant", "fig10_imagery", "app5_neighbourhood_size"):
         assert (wd / f"results/figures/{name}.png").stat().st_size > 20_000
+
+
+def test_jobs_keep_to_their_declared_threads():
+    # a rule with threads: 1 must not run 2 torch, numba or BLAS threads (Snakemake does not stop that itself)
+    code = ("import numba, torch, numpy, threadpoolctl\n"
+            "from amodal.workflow import limit_threads\n"
+            "limit_threads(1)\n"
+            "pools = [p['num_threads'] for p in threadpoolctl.threadpool_info()]\n"
+            "print(torch.get_num_threads(), numba.get_num_threads(), max(pools))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["1", "1", "1"]

@@ -11,7 +11,6 @@ sl = p.searchlight
 hemi = {"L": "left", "R": "right"}[wc.h]
 k, n = (int(v) for v in wc.shard.split("of"))
 device = features.resolve_device(sl["device"])
-torch.set_num_threads(snakemake.threads)  # noqa: F821
 report = track_device(device)
 ds = searchlight.searchlight_subject(
     preprocess.open_zarr(inp.betas), features.open_features(inp.features), sl["feature_set"], wc.mode, hemi,

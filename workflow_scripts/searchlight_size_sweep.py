@@ -10,7 +10,6 @@ from amodal.workflow import setup_logging, track_device
 log = setup_logging(snakemake)  # noqa: F821 - injected by Snakemake
 inp, p, out, wc = snakemake.input, snakemake.params, snakemake.output, snakemake.wildcards  # noqa: F821
 sl = p.searchlight
-torch.set_num_threads(snakemake.threads)  # noqa: F821
 report = track_device(features.resolve_device(sl["device"]))
 betas, feats = preprocess.open_zarr(inp.betas), features.open_features(inp.features)
 atlas = dataset.read_atlas(p.root)

@@ -14,14 +14,7 @@ import numpy as np
 
 from . import HEMIS, stats
 from .seeding import rng
-from .surface import adjacency, smooth, smoothing_operator
-
-
-def ico_mesh(grade: int = 3):
-    import mne
-
-    surf = mne.surface._get_ico_surface(grade)
-    return surf["rr"] * 100, surf["tris"]
+from .surface import adjacency, ico_mesh, smooth, smoothing_operator
 
 
 def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_perm: int = 1000,

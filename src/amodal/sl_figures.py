@@ -101,6 +101,9 @@ def app5(tables: list[pd.DataFrame], out, dpi=120):
         ax.plot(allv.index, allv.values, marker="s", color="k", ls="--", label="whole cortex")
         ax.axhline(0.5, color="grey", lw=0.8, ls=":")
         ax.set_xscale("log")
+        sizes = sorted(sub.n_neighbors.unique())
+        ax.set_xticks(sizes, [str(s) for s in sizes])  # label the sizes that were run, not log-axis minor ticks
+        ax.minorticks_off()
         ax.set_xlabel("searchlight size (vertices)")
         ax.set_title(f"modality-agnostic decoder, {title}")
     axes[0].set_ylabel("pairwise accuracy (mean over subjects)")

@@ -41,6 +41,16 @@ def load_mesh(resolution: str = "fsaverage5", kind: str = "inflated") -> dict[st
                         np.asarray(poly.parts[h].faces, dtype=np.int64)) for h in HEMIS}
 
 
+def ico_mesh(grade: int):
+    """MNE's icosahedral sphere of the given subdivision grade (radius 100 mm): ico-7 has fsaverage7's topology
+    (163,842 vertices), ico-5 fsaverage5's. Ships with MNE, so benchmarks and calibration need no download.
+    Uses ``mne.surface._get_ico_surface`` (private, stable since MNE 0.x; no public equivalent returns it)."""
+    import mne
+
+    surf = mne.surface._get_ico_surface(grade)
+    return np.asarray(surf["rr"], np.float64) * 100, np.asarray(surf["tris"], np.int64)
+
+
 def adjacency(faces: np.ndarray, n_vertices: int | None = None) -> sp.csr_matrix:
     """Symmetric 0/1 vertex adjacency over triangle edges (no self loops)."""
     faces = np.asarray(faces, dtype=np.int64)

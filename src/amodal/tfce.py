@@ -36,7 +36,7 @@ def _find(link, add, v):
         v = g
 
 
-MAX_THRESHOLDS = 50_000_000  # per map; above it is an error (see _n_thresholds)
+MAX_THRESHOLDS = 10_000_000  # per map (a t-map maximum of 1e6 at dh 0.1); above it is an error (_n_thresholds)
 
 
 @numba.njit(cache=True)
@@ -47,7 +47,7 @@ def _levels_and_order(x, dh, n_th, strict, lev, order):
     The thresholds are k·dh, which is exactly what ``np.arange(0, stop, dh)`` produces (numpy fills i·delta), so
     the integer level is exact: an initial guess from x/dh is corrected against the products themselves."""
     n = x.shape[0]
-    counts = np.zeros(n_th + 2, np.int64)
+    counts = np.zeros(n_th + 2, np.int32)
     inv = 1.0 / dh  # a guess only; the corrections below compare with k*dh itself
     for v in range(n):
         xv = x[v]
@@ -68,7 +68,7 @@ def _levels_and_order(x, dh, n_th, strict, lev, order):
         lev[v] = k
         counts[k] += 1
     # start position of each level in descending order; level 0 is left out
-    pos = np.zeros(n_th + 2, np.int64)
+    pos = np.zeros(n_th + 2, np.int32)
     acc = 0
     for k in range(n_th, 0, -1):
         pos[k] = acc

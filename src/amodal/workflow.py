@@ -8,8 +8,34 @@ import sys
 from pathlib import Path
 
 
+_LIMITS = []
+
+
+def limit_threads(n: int) -> None:
+    """Keep this job to the ``threads`` its rule declares. Snakemake schedules jobs by their declared threads but
+    does not stop torch, numba or the BLAS/OpenMP pools from using every core, so two 1-thread jobs on 2 cores
+    would each run 2 threads. Limits torch and numba (when imported) and every BLAS/OpenMP pool
+    (threadpoolctl), and sets the usual variables for child processes."""
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    n = max(1, int(n))
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(n)
+    if "numba" in sys.modules:  # first: starting numba's OpenMP layer resets the OpenMP pools to every core
+        import numba
+
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    _LIMITS.append(threadpool_limits(limits=n))  # applied now, for the rest of the process
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
 def setup_logging(smk) -> logging.Logger:
-    """Send this job's log lines (and warnings/tracebacks) to the rule's log file."""
+    """Send this job's log lines (and warnings/tracebacks) to the rule's log file, and keep the job to its
+    declared threads (:func:`limit_threads`)."""
+    limit_threads(getattr(smk, "threads", 1))
     log_path = smk.log[0] if len(smk.log) else None
     logger = logging.getLogger("amodal")
     logger.handlers.clear()
