@@ -123,3 +123,22 @@ def test_jobs_keep_to_their_declared_threads():
             "print(torch.get_num_threads(), numba.get_num_threads(), max(pools))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["1", "1", "1"]
+
+
+def test_snakemake_keeps_to_cores(tmp_path):
+    # Snakemake 9.10-9.15 started two 2-thread jobs at once under --cores 2 (snakemake issue #3913), which ran
+    # the searchlight jobs about 3x slower; the pinned version must run them one after another
+    (tmp_path / "Snakefile").write_text(
+        'rule all:\n    input: expand("out{i}", i=range(3))\n'
+        'rule first:\n    output: "common"\n    threads: 2\n    shell: "touch {output}"\n'
+        'rule job:\n    input: "common"\n    output: "out{i}"\n    threads: 2\n'
+        '    shell: "echo start $(date +%s.%N) >> trace; sleep 1; echo end $(date +%s.%N) >> trace; touch {output}"\n')
+    subprocess.run([str(Path(sys.executable).parent / "snakemake"), "--cores", "2", "--quiet"], cwd=tmp_path,
+                   check=True, capture_output=True, timeout=120)
+    lines = (tmp_path / "trace").read_text().splitlines()
+    events = sorted((float(t), kind) for kind, t in (line.split() for line in lines))
+    running = peak = 0
+    for _, kind in events:
+        running += 1 if kind == "start" else -1
+        peak = max(peak, running)
+    assert peak == 1
