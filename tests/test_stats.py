@@ -63,3 +63,20 @@ def test_calibration_runs_small():
 
     res = simulate_fwer(n_sims=3, n_null=20, n_perm=50, grade=2)
     assert res["n_sims"] == 3 and 0 <= res["fwer"] <= 1
+
+
+def test_figure_regions_follow_fig9_clusters():
+    """Fig. 9 outlines the atlas regions its significant clusters overlap; Fig. 10 outlines the same ones (as in
+    the paper); with no cluster every region but background and the medial wall is outlined."""
+    import pandas as pd
+
+    from amodal.sl_figures import figure9_regions
+
+    names = {0: "background", 1: "VIS-occipital", 2: "INV-parietal", 3: "INV-temporal", 4: "medial-wall"}
+    atlas = {h: (np.zeros(5, int), names) for h in ("left", "right")}
+    clusters = pd.DataFrame({"test_map": ["mod_agnostic_and_cross", "mod_agnostic_and_cross", "imagery"],
+                             "regions": ["INV-parietal: 307; background: 207", "INV-temporal: 3; medial-wall: 2",
+                                         "VIS-occipital: 10"]})
+    assert figure9_regions(atlas, clusters) == [2, 3]
+    assert figure9_regions(atlas, clusters, "imagery") == [1]
+    assert figure9_regions(atlas, clusters.iloc[:0]) == [1, 2, 3]

@@ -19,11 +19,12 @@ def _load(out_dir, mesh, desc, stat):
     return {h: np.asarray(nib.load(map_name(out_dir, h, mesh, desc, stat)).darrays[0].data, float) for h in HEMIS}
 
 
-def _row(fig, gs, row, data, mesh, title, **kw):
+def _row(fig, gs, row, data, mesh, title, label, **kw):
     for k, (hemi, view) in enumerate(plotting.VIEWS):
         ax = fig.add_subplot(gs[row, k], projection="3d")
-        plotting.plot_surface_map(ax, data, hemi, view, mesh, colorbar=(k == 3),
+        plotting.plot_surface_map(ax, data, hemi, view, mesh, colorbar=False,
                                   title=f"{title}\n{hemi} {view}" if k == 0 else f"{hemi} {view}", **kw)
+    _colorbar(fig, ax, kw["cmap"], kw["vmin"], kw["vmax"], kw.get("threshold"), label)
 
 
 def fig8(group_dir, mesh, out, dpi=120):
@@ -35,55 +36,89 @@ def fig8(group_dir, mesh, out, dpi=120):
     gs = fig.add_gridspec(len(maps) + 1, 4, hspace=0.3)
     for r, (desc, title) in enumerate(maps):
         data = _load(group_dir, mesh, desc, "mean")
-        _row(fig, gs, r, data, mesh, f"mean pairwise accuracy: {title}", kind="stat", cmap="hot",
+        _row(fig, gs, r, data, mesh, f"mean pairwise accuracy: {title}", "accuracy", kind="stat", cmap="hot",
              vmin=0.5, vmax=0.8, threshold=None, symmetric=False)
     tmin = _load(group_dir, mesh, "mod_agnostic_and_cross", "t")
     vmax = max(3.0, float(np.nanmax([np.abs(v).max() for v in tmin.values()])))
-    _row(fig, gs, len(maps), tmin, mesh, "minimum of the four t-maps", kind="stat", cmap="cold_hot", vmin=-vmax,
-         vmax=vmax, threshold=None)
+    _row(fig, gs, len(maps), tmin, mesh, "minimum of the four t-maps", "t", kind="stat", cmap="cold_hot",
+         vmin=-vmax, vmax=vmax, threshold=None)
     fig.suptitle("Searchlight: modality-agnostic and cross-modal decoding (mean over subjects)", fontsize=12)
     plotting.save(fig, out, dpi)
 
 
-def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataFrame, title, summary):
+NOT_OUTLINED = ("background", "medial-wall", "unknown", "Unknown", "Medial_wall")
+
+
+def figure9_regions(atlas, clusters: pd.DataFrame, test_map: str = "mod_agnostic_and_cross") -> list[int]:
+    """Atlas keys of the regions that Fig. 9 outlines: those its significant clusters overlap (every region but
+    background and the medial wall when there is none). Fig. 10 outlines the same regions, as in the paper."""
+    names = atlas["left"][1]
+    overl = set()
+    for regions in clusters.loc[clusters.test_map == test_map, "regions"]:
+        overl |= {r.split(":")[0].strip() for r in str(regions).split(";") if r.strip()}
+    keys = [k for k, n in names.items() if n in overl and n not in NOT_OUTLINED]
+    return keys or [k for k, n in names.items() if k != 0 and n not in NOT_OUTLINED]
+
+
+def _colorbar(fig, ax, cmap, vmin, vmax, threshold, label):
+    """A colour bar beside ``ax`` that does not shrink it (nilearn's per-axis bar narrows the last panel). Below
+    the threshold, where the map shows the sulcal background, the bar is grey; the ticks are the threshold (the middle
+    when there is none) and the ends, leaving out the lower end where it would crowd the threshold's label."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+
+    pos = ax.get_position()
+    cax = fig.add_axes([pos.x1 + 0.01, pos.y0 + 0.2 * pos.height, 0.01, 0.6 * pos.height])
+    colours = plt.get_cmap(cmap)(np.linspace(0, 1, 256))
+    if threshold is not None:
+        colours[np.linspace(vmin, vmax, 256) < threshold] = (0.6, 0.6, 0.6, 1.0)
+    bar = fig.colorbar(ScalarMappable(Normalize(vmin, vmax), ListedColormap(colours)), cax=cax)
+    ticks = [vmax] + ([threshold] if threshold is not None else [(vmin + vmax) / 2])
+    ticks += [vmin] if all(abs(t - vmin) > 0.12 * (vmax - vmin) for t in ticks) else []
+    bar.set_ticks(sorted(ticks), labels=[f"{t:.3g}" for t in sorted(ticks)])
+    bar.ax.tick_params(labelsize=8)
+    bar.set_label(label, fontsize=8)
+
+
+def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataFrame, regions, title, summary):
     tf = _load(group_dir, mesh, test_map, "tfce")
     cutoff = summary["test_maps"].get(test_map, {}).get("tfce_cutoff", np.inf)
     vmax = max(cutoff * 1.5, max(float(v.max()) for v in tf.values()), 1e-6)
     sig = clusters[clusters.test_map == test_map]
-    # outline atlas regions that overlap a significant cluster (all planted regions if none)
     names = atlas["left"][1]
-    overl = set()
-    for regions in sig["regions"]:
-        overl |= {r.split(":")[0].strip() for r in str(regions).split(";") if r.strip()}
-    overl.discard("background")
-    keys = [k for k, n in names.items() if n in overl] or [k for k in names if k != 0]
     from nilearn import plotting as nplt
 
     inflated, _ = plotting.surface_assets(mesh)
-    colours = plt.get_cmap("tab10")
+    colours = plt.get_cmap("tab10")  # by atlas key, so a region has the same colour in Figs 9 and 10
+    axes = []
     for k, (hemi, view) in enumerate(plotting.VIEWS):
         ax = fig.add_subplot(gs[row, k], projection="3d")
+        axes.append(ax)
         plotting.plot_surface_map(ax, tf, hemi, view, mesh, kind="stat", cmap="hot", vmin=0, vmax=vmax,
                                   threshold=cutoff if np.isfinite(cutoff) else None, symmetric=False,
-                                  colorbar=(k == 3), title=f"{hemi} {view}")
+                                  colorbar=False, title=f"{hemi} {view}")
         labels = atlas[hemi][0]
-        present = [key for key in keys if np.any(labels == key)]
+        present = [key for key in regions if np.any(labels == key)]
         if present:
             nplt.plot_surf_contours(surf_mesh=inflated.parts[hemi], roi_map=labels, levels=present,
-                                    colors=[colours(i % 10) for i in range(len(present))], axes=ax, figure=fig,
+                                    colors=[colours(key % 10) for key in present], axes=ax, figure=fig,
                                     legend=False)
-    handles = [plt.Line2D([], [], color=colours(i % 10), lw=2, label=names[key]) for i, key in enumerate(keys)]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+    _colorbar(fig, axes[-1], "hot", 0.0, vmax, cutoff if np.isfinite(cutoff) else None, "TFCE")
+    handles = [plt.Line2D([], [], color=colours(key % 10), lw=2, label=names[key]) for key in regions]
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.2), ncol=min(len(handles), 6),
+               fontsize=8, frameon=False, title="outlined atlas regions", title_fontsize=8)
     n_sig = int(sig["size"].sum()) if len(sig) else 0
     fig.suptitle(f"{title}\nTFCE thresholded at {cutoff:.0f} (FWER p ≤ {summary['p_threshold']}); "
                  f"{len(sig)} clusters, {n_sig} vertices", fontsize=11)
 
 
-def tfce_figure(group_dir, mesh, atlas, clusters, summary, test_map, title, out, dpi=120):
-    """Figs 9 and 10: a test map's TFCE thresholded at its FWER cut-off, with overlapped regions outlined."""
+def tfce_figure(group_dir, mesh, atlas, clusters, summary, test_map, title, out, dpi=120, regions=None):
+    """Figs 9 and 10: a test map's TFCE thresholded at its FWER cut-off, with atlas regions outlined (by default
+    those its own significant clusters overlap; Fig. 10 passes Fig. 9's)."""
     fig = plt.figure(figsize=(13, 4))
-    gs = fig.add_gridspec(1, 4)
-    _outlined(fig, gs, 0, group_dir, mesh, test_map, atlas, clusters, title, summary)
+    gs = fig.add_gridspec(1, 4, wspace=0.02)
+    regions = figure9_regions(atlas, clusters, test_map) if regions is None else regions
+    _outlined(fig, gs, 0, group_dir, mesh, test_map, atlas, clusters, regions, title, summary)
     plotting.save(fig, out, dpi)
 
 
@@ -118,5 +153,6 @@ def all_figures(group_dir, mesh, atlas, size_tables, paths: dict, dpi=120):
     tfce_figure(group_dir, mesh, atlas, clusters, summary, "mod_agnostic_and_cross",
                 "Modality-invariant regions (min of 4 t-maps, TFCE)", paths["fig9_modality_invariant"], dpi)
     tfce_figure(group_dir, mesh, atlas, clusters, summary, "imagery",
-                "Imagery decoding (agnostic decoder, 73 candidates, TFCE)", paths["fig10_imagery"], dpi)
+                "Imagery decoding (agnostic decoder, 73 candidates, TFCE)", paths["fig10_imagery"], dpi,
+                regions=figure9_regions(atlas, clusters))
     app5(size_tables, paths["app5_neighbourhood_size"], dpi)
