@@ -74,8 +74,31 @@ def test_searchlight_subject_store(inputs):
                                          n_perm=3, shard=(1, 3))
     assert ds["scores"].dims == ("metric", "vertex") and ds["null"].shape[:2] == (3, len(searchlight.NULL_METRICS))
     n_left = int((b["hemi"].values == "left").sum())
-    assert ds.sizes["vertex"] == np.array_split(np.arange(n_left), 3)[1].size
+    expected = searchlight.shard_centres(mesh["left"].coords[b["vertex_index"].values[b["hemi"].values == "left"]],
+                                         1, 3)
+    assert ds.sizes["vertex"] == expected.size and abs(expected.size - n_left / 3) <= 1
     assert np.isfinite(ds["scores"].values).all()
+
+
+def test_shards_are_compact_partition():
+    """Shards cover every centre once, differ in size by at most one, and are compact patches: far tighter than
+    runs of the vertex numbering, which on fsaverage is a coarse lattice over the whole hemisphere."""
+    from amodal.surface import load_mesh
+
+    coords = load_mesh("fsaverage5", "inflated")["left"].coords
+    shards = [searchlight.shard_centres(coords, k, 4) for k in range(4)]
+    allc = np.concatenate(shards)
+    assert allc.size == coords.shape[0] and np.unique(allc).size == coords.shape[0]
+    assert max(s.size for s in shards) - min(s.size for s in shards) <= 1
+    assert all(np.all(np.diff(s) > 0) for s in shards)
+
+    def spread(c):
+        return np.linalg.norm(coords[c] - coords[c].mean(0), axis=1).mean()
+
+    by_index = np.array_split(np.arange(coords.shape[0]), 4)
+    assert max(spread(s) for s in shards) < 0.75 * min(spread(s) for s in by_index)
+    with pytest.raises(ValueError, match="shard 4"):
+        searchlight.shard_centres(coords, 4, 4)
 
 
 def test_null_is_permuted_targets(inputs):
