@@ -143,23 +143,10 @@ def _tfce_many(x, dh, n_th, strict, indptr, indices, cum, size_pow):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
-def _maxima(x):
-    """Per map: the largest value ignoring NaN (−inf when none)."""
-    out = np.full(x.shape[0], -np.inf)
-    for m in numba.prange(x.shape[0]):
-        mx = -np.inf
-        for v in range(x.shape[1]):
-            if x[m, v] > mx:  # False for NaN
-                mx = x[m, v]
-        out[m] = mx
-    return out
-
-
 def _n_thresholds(x: np.ndarray, dh: float, strict: bool) -> np.ndarray:
     """Thresholds per map: MNE's ``np.arange(0, max, dh)`` without the 0 (with ≥, up to max + dh, so that the
     maximum itself counts, as in the reference). numpy's arange has ceil((stop - start) / step) elements."""
-    mx = _maxima(x)
+    mx = np.fmax.reduce(x, axis=1, initial=-np.inf)  # per map, ignoring NaN (−inf when none)
     bad = np.isposinf(mx)
     if bad.any():
         raise ValueError("TFCE got +inf in a map; it has no finite threshold range. Check the inputs (t-maps "
