@@ -3,8 +3,8 @@
 Meshes: fsaverage5 (both hemispheres) and the ico-7 icosahedron from MNE, which has fsaverage7's topology
 (163,842 vertices per hemisphere). Maps are smooth random fields with planted peaks, like a t-map.
 amodal runs a batch of maps in parallel over the cores (as the group permutations do; an even number of maps,
-so that both cores stay busy); it is also timed on one thread. Prints one JSON line of ratios and checks that the values are equal. `--quick` runs fsaverage5 only
-(< 1 min).
+so that both cores stay busy); it is also timed on one thread. Prints one JSON line of ratios and checks that
+the values are equal. `--quick` runs fsaverage5 only (< 1 min).
 """
 import argparse
 import json
@@ -71,7 +71,8 @@ def main():
                      args.n_maps)]
     if not args.quick:
         rr, tris = ico_mesh(7)
-        results.append(bench("ico-7 (fsaverage7 topology, one hemisphere)", [(rr, tris)], 2 * max(1, args.n_maps // 3)))
+        results.append(bench("ico-7 (fsaverage7 topology, one hemisphere)", [(rr, tris)],
+                             2 * max(1, args.n_maps // 3)))
     for r in results:
         assert r["max_rel_diff"] < 1e-6, r
     print(json.dumps({"bench": "tfce", "results": results}))

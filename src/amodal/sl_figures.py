@@ -62,8 +62,9 @@ def figure9_regions(atlas, clusters: pd.DataFrame, test_map: str = "mod_agnostic
 
 def _colorbar(fig, ax, cmap, vmin, vmax, threshold, label):
     """A colour bar beside ``ax`` that does not shrink it (nilearn's per-axis bar narrows the last panel). Below
-    the threshold, where the map shows the sulcal background, the bar is grey; the ticks are the threshold (the middle
-    when there is none) and the ends, leaving out the lower end where it would crowd the threshold's label."""
+    the threshold, where the map shows the sulcal background, the bar is grey; the ticks are the threshold (the
+    middle when there is none) and the ends, leaving out the lower end where it would crowd the threshold's
+    label."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import ListedColormap, Normalize
 
@@ -90,10 +91,8 @@ def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataF
 
     inflated, _ = plotting.surface_assets(mesh)
     colours = plt.get_cmap("tab10")  # by atlas key, so a region has the same colour in Figs 9 and 10
-    axes = []
     for k, (hemi, view) in enumerate(plotting.VIEWS):
         ax = fig.add_subplot(gs[row, k], projection="3d")
-        axes.append(ax)
         plotting.plot_surface_map(ax, tf, hemi, view, mesh, kind="stat", cmap="hot", vmin=0, vmax=vmax,
                                   threshold=cutoff if np.isfinite(cutoff) else None, symmetric=False,
                                   colorbar=False, title=f"{hemi} {view}")
@@ -103,7 +102,7 @@ def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataF
             nplt.plot_surf_contours(surf_mesh=inflated.parts[hemi], roi_map=labels, levels=present,
                                     colors=[colours(key % 10) for key in present], axes=ax, figure=fig,
                                     legend=False)
-    _colorbar(fig, axes[-1], "hot", 0.0, vmax, cutoff if np.isfinite(cutoff) else None, "TFCE")
+    _colorbar(fig, ax, "hot", 0.0, vmax, cutoff if np.isfinite(cutoff) else None, "TFCE")
     handles = [plt.Line2D([], [], color=colours(key % 10), lw=2, label=names[key]) for key in regions]
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.2), ncol=min(len(handles), 6),
                fontsize=8, frameon=False, title="outlined atlas regions", title_fontsize=8)
