@@ -83,8 +83,6 @@ def test_searchlight_subject_store(inputs):
 def test_shards_are_compact_partition():
     """Shards cover every centre once, differ in size by at most one, and are compact patches: far tighter than
     runs of the vertex numbering, which on fsaverage is a coarse lattice over the whole hemisphere."""
-    from amodal.surface import load_mesh
-
     coords = load_mesh("fsaverage5", "inflated")["left"].coords
     shards = [searchlight.shard_centres(coords, k, 4) for k in range(4)]
     allc = np.concatenate(shards)
