@@ -32,6 +32,7 @@ rule group_stats:
         atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
     output:
         clusters=report(f"{RES}/searchlight/group/clusters.tsv", category="Searchlight"),
+        clusters_sidecar=f"{RES}/searchlight/group/clusters.json",
         summary=f"{RES}/searchlight/group/group.json",
     params:
         stats=STATS,

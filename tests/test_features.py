@@ -48,26 +48,29 @@ def test_minilm_matches_sentence_transformers_and_mean_pooling(few):
     assert ds.attrs["default_set"] == "lang" and "torch" in ds.attrs["library_versions"]
 
 
-def test_gabor_fft_equals_direct_filtering(few):
+def test_gabor_extractor_equals_direct_filtering(few):
+    """amodal's Gabor extractor, end to end on real stimulus images, equals direct correlation of each complex
+    scikit-image kernel with the reflect-padded colour channels (scipy), pooled on the grid and log-compressed."""
+    from PIL import Image
     from scipy.signal import correlate2d
 
+    stim, root = few
+    spec = {"image_size": 24, "frequencies": (0.1, 0.3), "n_orientations": 3, "grid": 2}
+    paths = [root / f for f in stim["image_file"][:2]]
+    ours, _ = features.extract_gabor(spec, None, paths, torch.device("cpu"), 8, lambda *a: None)
     bank = features.gabor_bank((0.1, 0.3), 3)
-    ds = _extract("gabor", few)
-    assert ds["vision"].shape == (6, 4 * 6 * 3 * 16)
-    assert np.isfinite(ds["vision"].values).all() and ds["vision"].values.std() > 0
-    # the Fourier-domain energy equals direct correlation with each complex kernel
-    img = np.random.default_rng(0).random((24, 24))
-    ks = bank.shape[-1]
-    pad = ks // 2
-    padded = np.pad(img, pad, mode="reflect")
-    full = padded.shape[0]
-    kpad = np.zeros((bank.shape[0], full, full), complex)
-    kpad[:, :ks, :ks] = bank
-    resp = np.fft.ifft2(np.fft.fft2(padded)[None] * np.fft.fft2(kpad))
-    energy = np.abs(np.roll(resp, (-2 * pad, -2 * pad), axis=(-2, -1)))[..., :24, :24]
-    ref = np.stack([np.abs(correlate2d(padded, b.real, "valid") + 1j * correlate2d(padded, b.imag, "valid"))
-                    for b in bank])
-    np.testing.assert_allclose(energy, ref, atol=1e-10)
+    pad = bank.shape[-1] // 2
+    for row, path in zip(ours["vision"], paths):
+        img = np.asarray(Image.open(path).convert("RGB").resize((24, 24), Image.Resampling.BILINEAR),
+                         np.float64) / 255.0
+        r, g, b = img[..., 0], img[..., 1], img[..., 2]
+        ref = []
+        for chan in ((r + g + b) / 3, r - g, (r + g) / 2 - b):
+            padded = np.pad(chan, pad, mode="reflect")
+            for k in bank:
+                energy = np.abs(correlate2d(padded, k.real, "valid") + 1j * correlate2d(padded, k.imag, "valid"))
+                ref.append(energy.reshape(2, 12, 2, 12).mean(axis=(1, 3)))  # 2 x 2 grid of 12 x 12 cells
+        np.testing.assert_allclose(row, np.log1p(np.stack(ref).ravel() * 10), rtol=1e-4, atol=1e-5)
 
 
 def test_combination_reuses_components(few):
@@ -103,6 +106,28 @@ def test_hf_backends_on_tiny_models(kind, backend, pooling, sets, few, tmp_path)
     # deterministic: extracting twice gives the same numbers
     np.testing.assert_allclose(_extract("m", few, defs)[sorted(sets)[0]].values, ds[sorted(sets)[0]].values,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("kind, backend, n_prefix", [("vit", "hf_vision", 1), ("dinov2_reg", "hf_vision", 3),
+                                                     ("siglip", "hf_clip", 0), ("clip", "hf_clip", 1)])
+def test_mean_pooling_takes_the_patch_tokens_each_model_has(kind, backend, n_prefix, few, tmp_path):
+    """Mean pooling leaves out exactly the CLS and register tokens a model has: one for ViT and CLIP, CLS plus
+    registers for DINOv2 with registers, none for SigLIP (which has no CLS token)."""
+    from PIL import Image
+    from transformers import AutoImageProcessor, AutoModel
+
+    folder = tiny(kind, tmp_path / kind, few[0]["caption"].tolist())
+    ds = _extract("m", few, {"m": {"backend": backend, "model_id": str(folder), "pooling": "mean"}})
+    model = AutoModel.from_pretrained(folder).eval()
+    tower = model.vision_model if backend == "hf_clip" else model
+    stim, root = few
+    pix = AutoImageProcessor.from_pretrained(folder)(
+        images=[Image.open(root / f).convert("RGB") for f in stim["image_file"]], return_tensors="pt")["pixel_values"]
+    with torch.no_grad():
+        hidden = tower(pixel_values=pix).last_hidden_state
+    assert hidden.shape[1] == n_prefix + (32 // 8) ** 2
+    np.testing.assert_allclose(ds["vision"].values, hidden[:, n_prefix:].mean(1).numpy(), atol=1e-5)
+    assert f"{n_prefix} CLS/register" in ds.attrs.get("pooling", str(dict(ds.attrs)))
 
 
 def test_hf_clip_cls_equals_get_features(few, tmp_path):

@@ -1,11 +1,15 @@
 """The batched searchlight equals nilearn's search_light with scikit-learn Ridge on the same neighbourhoods."""
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 from nilearn.decoding.searchlight import search_light
 from sklearn.linear_model import Ridge
+from scipy.spatial.distance import cdist
 from sklearn.model_selection import PredefinedSplit
+from sklearn.preprocessing import StandardScaler
 
 from amodal import dataset, features, metrics, preprocess, searchlight
 from amodal.surface import load_mesh
@@ -19,7 +23,18 @@ def inputs(small_dataset):
     return b, f, load_mesh("fsaverage5", "inflated")
 
 
-def _nilearn(data, neigh, centres, test_rows, alpha):
+def ref_accuracy(pred, cand, standardize=True):
+    """An independent pairwise accuracy (scikit-learn's StandardScaler, scipy's cosine distance, a loop over
+    rows): prediction i's target is candidate i; the other candidates are its wrong ones; ties are wrong."""
+    if standardize:
+        pred = StandardScaler().fit_transform(pred)
+    d = cdist(pred, cand, "cosine")
+    return float(np.mean([(d[i, i] < np.delete(d[i], i)).mean() for i in range(pred.shape[0])]))
+
+
+def _nilearn(data, neigh, centres, test_rows, alpha, extra_cand=None, standardize=True):
+    """nilearn's search_light with scikit-learn Ridge and :func:`ref_accuracy` (candidates: the test rows'
+    targets, then ``extra_cand``)."""
     x, y = data.x[:, :-1].double().numpy(), data.y.double().numpy()
     rows = np.concatenate([data.train, test_rows])
     fold = np.r_[np.full(data.train.size, -1), np.zeros(test_rows.size)]
@@ -28,7 +43,8 @@ def _nilearn(data, neigh, centres, test_rows, alpha):
         a[i, neigh[c][neigh[c] >= 0]] = True
 
     def scorer(est, x_te, y_te):
-        return float(metrics.pairwise_accuracy(torch.tensor(est.predict(x_te)), torch.tensor(y_te)))
+        cand = y_te if extra_cand is None else np.concatenate([y_te, extra_cand])
+        return ref_accuracy(est.predict(x_te), cand, standardize)
 
     return search_light(x[rows], y[rows], Ridge(alpha=alpha, fit_intercept=False), a, scoring=scorer,
                         cv=PredefinedSplit(fold), n_jobs=1).ravel()
@@ -58,14 +74,22 @@ def test_matches_nilearn_search_light(inputs, mode, hemi, nb, solver, dtype):
     res = searchlight.run(ours_data, neigh, centres, perms, alpha=1.0, batch_size=8, solver=solver,
                           coords=coords[data.vertex_index], group_size=8)
     assert res["solver"] == solver
-    for metric, rows in (("acc_image", data.test_image), ("acc_caption", data.test_caption)):
-        ref = _nilearn(data, neigh, centres, rows, 1.0)
-        atol = 1e-4
-        if dtype == torch.float32 and sizes.max() > 100:
-            # 250 vertices and 240 training trials: float32 predictions carry ~4e-5 relative error with either
-            # solver (measured against float64), enough to flip a near-tie pair now and then; allow two pairs
-            atol = 2.0 / (rows.size * (rows.size - 1)) + 1e-9
-        np.testing.assert_allclose(res["obs"][metric], ref, atol=atol)
+    y_img = data.y[data.test_image].double().numpy()
+    for metric, rows, extra, std in (("acc_image", data.test_image, None, True),
+                                     ("acc_caption", data.test_caption, None, True),
+                                     ("acc_imagery", data.imagery, None, True),
+                                     ("acc_imagery_unstd", data.imagery, None, False),
+                                     ("acc_imagery_73", data.imagery, y_img, True),
+                                     ("acc_imagery_73_unstd", data.imagery, y_img, False)):
+        ref = _nilearn(data, neigh, centres, rows, 1.0, extra, std)
+        m = rows.size + (0 if extra is None else extra.shape[0])
+        atol = 1e-9
+        if dtype == torch.float32:
+            # float32 predictions carry ~1e-6 (25 vertices) to ~4e-5 (250 vertices and 240 training trials)
+            # relative error with either solver (measured against float64), enough to flip a near-tie pair now
+            # and then; allow one pair, two for the large neighbourhoods
+            atol = (2.0 if sizes.max() > 100 else 1.0) / (rows.size * (m - 1)) + 1e-9
+        np.testing.assert_allclose(res["obs"][metric], ref, atol=atol, err_msg=metric)
 
 
 def test_searchlight_subject_store(inputs):
@@ -73,6 +97,13 @@ def test_searchlight_subject_store(inputs):
     ds = searchlight.searchlight_subject(b, f, "lang", "agnostic", "left", mesh["left"].coords, n_neighbors=20,
                                          n_perm=3, shard=(1, 3))
     assert ds["scores"].dims == ("metric", "vertex") and ds["null"].shape[:2] == (3, len(searchlight.NULL_METRICS))
+    # 3 null maps requested, fewer than the 6 orderings of the 3 imagery targets: 3 drawn from all of them
+    assert ds["null_imagery"].shape[:2] == (3, len(searchlight.IMAGERY_NULL_METRICS))
+    assert ds.attrs["imagery_null_exhaustive"] == "0"
+    full = searchlight.searchlight_subject(b, f, "lang", "agnostic", "left", mesh["left"].coords, n_neighbors=20,
+                                           n_perm=6, shard=(1, 3))
+    assert full["null_imagery"].shape[0] == 6 and full.attrs["imagery_null_exhaustive"] == "1"
+    np.testing.assert_array_equal(full["imagery_perms"].values[0], [0, 1, 2])
     n_left = int((b["hemi"].values == "left").sum())
     expected = searchlight.shard_centres(mesh["left"].coords[b["vertex_index"].values[b["hemi"].values == "left"]],
                                          1, 3)
@@ -100,28 +131,55 @@ def test_shards_are_compact_partition():
 
 
 def test_null_is_permuted_targets(inputs):
-    """Each null map equals rescoring the same predictions against permuted targets (no refit)."""
+    """Each null map equals rescoring the same predictions against permuted targets (no refit), checked with an
+    independent implementation (scikit-learn Ridge, scipy distances) for the image block and every imagery
+    metric. The imagery null is every ordering of the 3 imagery targets, identity first: the identity's null
+    value is the observed one."""
     b, f, mesh = inputs
     data = searchlight.prepare(b, f, "lang", "agnostic", "left", torch.device("cpu"), torch.float64)
     neigh, _ = searchlight.neighbourhoods(mesh["left"].coords[data.vertex_index], 30)
-    perms = searchlight.null_permutations(data.test_image.size, data.test_caption.size, data.imagery.size, 4, 0,
+    perms = searchlight.null_permutations(data.test_image.size, data.test_caption.size, data.imagery.size, 6, 0,
                                           "sub-01")
     centres = np.array([0, 500, 4000])
     res = searchlight.run(data, neigh, centres, perms, alpha=1.0)
-    img_p = perms[0]
+    img_p, _, ima_p = perms
     assert not np.any(img_p == np.arange(img_p.shape[1]))  # derangements
-    assert all(sorted(np.roll(np.arange(3), 1).tolist()) == sorted(p.tolist()) for p in perms[2])
-    x, y = data.x[:, :-1], data.y
+    assert ima_p.tolist() == [list(p) for p in itertools.permutations(range(3))]  # all 6, identity first
+    x, y = data.x[:, :-1].numpy(), data.y.numpy()
+    yi, ym = y[data.test_image], y[data.imagery]
     for j, c in enumerate(centres):
         nb = neigh[c]
-        w = torch.linalg.solve(x[data.train][:, nb].T @ x[data.train][:, nb] + torch.eye(nb.size, dtype=x.dtype),
-                               x[data.train][:, nb].T @ y[data.train])
-        pred = x[data.test_image][:, nb] @ w
+        ridge = Ridge(alpha=1.0, fit_intercept=False).fit(x[data.train][:, nb], y[data.train])
+        pred = ridge.predict(x[data.test_image][:, nb])
+        pm = ridge.predict(x[data.imagery][:, nb])
+        assert res["obs"]["acc_image"][j] == pytest.approx(ref_accuracy(pred, yi), abs=1e-9)
         for p in range(img_p.shape[0]):
-            expected = float(metrics.pairwise_accuracy(pred, y[data.test_image][img_p[p]]))
-            assert res["null"]["acc_image"][p, j] == pytest.approx(expected, abs=1e-6)
-        assert res["obs"]["acc_image"][j] == pytest.approx(float(metrics.pairwise_accuracy(pred, y[data.test_image])),
-                                                           abs=1e-6)
+            # permutation p gives trial i the target of stimulus img_p[p, i]
+            assert res["null"]["acc_image"][p, j] == pytest.approx(ref_accuracy(pred, yi[img_p[p]]), abs=1e-6)
+        for p in range(ima_p.shape[0]):
+            ymp = ym[ima_p[p]]
+            expected = {"acc_imagery": ref_accuracy(pm, ymp), "acc_imagery_unstd": ref_accuracy(pm, ymp, False),
+                        "acc_imagery_73": ref_accuracy(pm, np.concatenate([ymp, yi])),
+                        "acc_imagery_73_unstd": ref_accuracy(pm, np.concatenate([ymp, yi]), False)}
+            for metric, value in expected.items():
+                assert res["null"][metric][p, j] == pytest.approx(value, abs=1e-6), (metric, p)
+                if p == 0:
+                    assert res["obs"][metric][j] == pytest.approx(value, abs=1e-9), metric
+
+
+def test_imagery_null_holds_every_ordering():
+    for n_perm in (6, 100):
+        ima = searchlight.null_permutations(70, 70, 3, n_perm, 5, "sub-01")[2]
+        assert ima.shape == (6, 3) and searchlight.imagery_null_is_exhaustive(ima)
+        assert {tuple(r) for r in ima.tolist()} == set(itertools.permutations(range(3)))
+    # fewer null maps than orderings: drawn uniformly from all of them, identity included
+    ima = searchlight.null_permutations(70, 70, 4, 20_000, 5, "sub-01")[2]
+    assert ima.shape == (24, 4)
+    drawn = searchlight.imagery_orderings(3, 5, np.random.default_rng(0))
+    assert drawn.shape == (5, 3) and not searchlight.imagery_null_is_exhaustive(drawn)
+    many = np.concatenate([searchlight.imagery_orderings(3, 5, np.random.default_rng(i)) for i in range(2000)])
+    counts = np.unique(many, axis=0, return_counts=True)[1]
+    assert counts.size == 6 and counts.min() > 1450 and counts.max() < 1900  # identity too, each about 1/6
 
 
 def test_same_permutations_for_every_decoder():
@@ -211,17 +269,25 @@ def test_win_sums_kernel_equals_win_matrix(dtype):
     # the CPU kernel and the torch path (used on CUDA) count the same wins, ties included (ties are wrong)
     g = torch.Generator().manual_seed(1)
     dist = torch.randint(0, 6, (5, 7, 9), generator=g).to(dtype) / 5  # many exact ties
-    perms = np.stack([np.random.default_rng(i).permutation(9)[:7] for i in range(4)])
-    obs, null = searchlight.win_sums(dist, perms)
+    targets = np.stack([np.random.default_rng(i).permutation(9)[:7] for i in range(4)])
+    sums = searchlight.win_sums(dist, targets)
     a = searchlight.win_matrix(dist)
     idx = torch.arange(7)
-    assert torch.equal(obs, a[:, idx, idx].sum(-1))
-    assert torch.equal(null, a[:, idx.unsqueeze(0).expand(4, 7), torch.as_tensor(perms)].sum(-1))
+    assert torch.equal(sums, a[:, idx.unsqueeze(0).expand(4, 7), torch.as_tensor(targets)].sum(-1))
     # and win_matrix is the definition: wins of row i for target t = #{j != t: dist[i, j] > dist[i, t]}
     brute = (dist.unsqueeze(-2) > dist.unsqueeze(-1)).sum(-1)
     assert torch.equal(a, brute)
-    empty_obs, empty_null = searchlight.win_sums(dist, perms[:0])
-    assert torch.equal(empty_obs, obs) and empty_null.shape == (5, 0)
+    assert torch.equal(searchlight.win_sums_torch(dist, targets), sums)  # the CUDA path, run on the CPU
+
+
+def test_target_assignments_never_map_onto_a_repeat():
+    """With repeats kept as trials, a derangement of the unique stimuli moves every trial (and all its repeats)
+    onto another stimulus."""
+    target = np.array([0, 1, 2, 0, 1, 2, 3])  # 4 stimuli, 3 of them presented twice
+    perms = np.stack([searchlight.derangement(4, np.random.default_rng(i)) for i in range(50)])
+    asg = searchlight.target_assignments(target, perms)
+    np.testing.assert_array_equal(asg[0], target)
+    assert not np.any(asg[1:] == target)
 
 
 @pytest.mark.parametrize("solver", ["direct", "shared"])

@@ -99,6 +99,14 @@ def test_end_to_end_searchlight_outputs(tiny_run):
     assert set(summary["test_maps"]) == {"mod_agnostic_and_cross", "imagery", "cross_decoding",
                                          "diff_mod_agno_mod_specific"}
     assert summary["n_permutations"] == 200 and "Stelzer" in summary["null_scheme"]
+    # 2 subjects x 6 imagery orderings: 36 group configurations, fewer than 200, so the imagery test is exact
+    imagery = summary["test_maps"]["imagery"]
+    assert imagery["null_scheme"] == "exact" and imagery["n_null_maxima"] == 35
+    assert imagery["min_p"] == pytest.approx(1 / 36)
+    invariant = summary["test_maps"]["mod_agnostic_and_cross"]
+    assert invariant["null_scheme"] == "monte_carlo" and invariant["min_p"] == pytest.approx(1 / 201)
+    cl_side = json.loads((group / "clusters.json").read_text())
+    assert cl_side["warnings"] == [] and cl_side["test_maps"]["imagery"]["p_threshold_reachable"]
     for stat in ("t", "tfce", "logp", "clusters"):
         for h in ("L", "R"):
             path = group / f"group_hemi-{h}_space-fsaverage5_desc-modagnosticandcross_stat-{stat}_statmap.func.gii"
@@ -107,6 +115,7 @@ def test_end_to_end_searchlight_outputs(tiny_run):
             assert img.meta["AnatomicalStructurePrimary"] == {"L": "CortexLeft", "R": "CortexRight"}[h]
             side = json.loads(path.with_name(path.name.replace(".func.gii", ".json")).read_text())
             assert side["tfce"] == {"e_power": 1.0, "h_power": 2.0, "dh": 0.1, "strict": True}
+            assert side["min_p"] == pytest.approx(1 / 201) and side["null_scheme"] == "monte_carlo"
     shards = sorted((wd / "results/searchlight/sub-01").glob("*mode-agnostic_hemi-L_*.zarr"))
     assert [p.name for p in shards] == ["sub-01_mode-agnostic_hemi-L_shard-1of2.zarr",
                                         "sub-01_mode-agnostic_hemi-L_shard-2of2.zarr"]

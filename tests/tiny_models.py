@@ -35,7 +35,7 @@ def tiny(kind: str, folder: Path, texts) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     small = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
     vision = dict(small, image_size=32, patch_size=8)
-    v = save_tokenizer(folder, texts) if kind not in ("vit", "dinov2") else 0
+    v = save_tokenizer(folder, texts) if kind not in ("vit", "dinov2", "dinov2_reg") else 0
     text = dict(small, vocab_size=v, max_position_embeddings=64, pad_token_id=0, bos_token_id=2, eos_token_id=3)
     if kind == "clip":
         cfg = tf.CLIPConfig(text_config=dict(text, projection_dim=16), vision_config=dict(vision, projection_dim=16),
@@ -51,6 +51,10 @@ def tiny(kind: str, folder: Path, texts) -> Path:
         proc = tf.ViTImageProcessor(size={"height": 32, "width": 32})
     elif kind == "dinov2":
         model = tf.Dinov2Model(tf.Dinov2Config(**{k: v for k, v in vision.items() if k != "intermediate_size"}))
+        proc = tf.BitImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    elif kind == "dinov2_reg":  # DINOv2 with register tokens: CLS, 2 registers, then the patches
+        model = tf.Dinov2WithRegistersModel(tf.Dinov2WithRegistersConfig(
+            **{k: v for k, v in vision.items() if k != "intermediate_size"}, num_register_tokens=2))
         proc = tf.BitImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     elif kind == "bert":
         model = tf.BertModel(tf.BertConfig(**text))

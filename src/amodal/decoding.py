@@ -18,6 +18,7 @@ from .errors import DataError
 from .features import targets_for
 from .ridge import kfold, ridge_cv
 from .seeding import rng
+from .standardize import standardize_train
 
 TRAINING_MODES = ("images", "captions", "agnostic")
 MODE_MODALITIES = {"images": ("image",), "captions": ("caption",), "agnostic": ("image", "caption")}
@@ -35,11 +36,12 @@ def _rows(ds: xr.Dataset, split: str, modalities) -> np.ndarray:
     return np.flatnonzero((ds["split"].values == split) & np.isin(ds["modality"].values, modalities))
 
 
-def _row_metrics(pred: torch.Tensor, cand: torch.Tensor, ks, standardize=True) -> dict[str, np.ndarray]:
-    """Per-trial values of every metric; the metric is the mean over trials."""
-    out = {"pairwise_acc": metrics.pairwise_accuracy_rows(pred, cand, standardize),
-           "pairwise_acc_unstd": metrics.pairwise_accuracy_rows(pred, cand, False)}
-    ranks = metrics.retrieval_ranks(pred, cand, standardize)
+def _row_metrics(pred: torch.Tensor, cand: torch.Tensor, target, ks, standardize=True) -> dict[str, np.ndarray]:
+    """Per-trial values of every metric (trial i's candidate is ``cand[target[i]]``); the metric is the mean
+    over trials."""
+    out = {"pairwise_acc": metrics.pairwise_accuracy_rows(pred, cand, standardize, target),
+           "pairwise_acc_unstd": metrics.pairwise_accuracy_rows(pred, cand, False, target)}
+    ranks = metrics.retrieval_ranks(pred, cand, standardize, target)
     out["rank"] = ranks.to(torch.float64)
     for k in ks:
         out[f"recall@{k}"] = (ranks <= k).to(torch.float64)
@@ -61,7 +63,9 @@ def decode(betas: xr.Dataset, features: xr.Dataset, feature_sets, mode: str, *, 
         raise DataError(f"{subject}: only {train.size} train trials for mode {mode!r}; need at least {n_folds}")
     if test.size == 0:
         raise DataError(f"{subject}: no test trials in the preprocessed store")
-    x = betas["betas"].values
+    # betas standardised with this decoder's own train rows (METHOD §10): an images decoder never sees the
+    # statistics of caption trials, and its training rows are centred, as a ridge without intercept needs
+    x = standardize_train(betas["betas"].values, train)
     sid = betas["stimulus_id"].values.astype(str)
     mod = betas["modality"].values.astype(str)
     groups = betas["run"].values[train] if cv_scheme == "runs" and "run" in betas.coords else None
@@ -71,10 +75,7 @@ def decode(betas: xr.Dataset, features: xr.Dataset, feature_sets, mode: str, *, 
                                      "n_train": int(train.size), "cv_scheme": cv_scheme if groups is not None
                                      else "shuffled", "n_folds": n_folds, "scorer": scorer, "feature_sets": {}}
     for fs in feature_sets:
-        y_all = targets_for(features, fs, sid, features_path).astype(np.float64)
-        mu, sd = y_all[train].mean(0), y_all[train].std(0)
-        sd[sd == 0] = 1.0
-        y_all = (y_all - mu) / sd  # features standardised with train statistics (METHOD §1)
+        y_all = standardize_train(targets_for(features, fs, sid, features_path), train)  # METHOD §1
         fit = ridge_cv(x[train], y_all[train], alphas, folds, scorer=scorer, device=dev)
         log(f"{subject} {model}/{fs} {mode}: alpha={fit.alpha:g} (CV {scorer} "
             f"{fit.cv_scores.max():.3f}) on {train.size} trials x {x.shape[1]} vertices")
@@ -86,24 +87,30 @@ def decode(betas: xr.Dataset, features: xr.Dataset, feature_sets, mode: str, *, 
         pred_vars[f"target_{fs}"] = (("trial", f"dim_{fs}"), y_all[ev].astype(np.float32))
         targets = torch.as_tensor(y_all, dtype=torch.float64, device=dev)
         preds = dict(zip(ev.tolist(), pred))
+        cand = {}
         for m in ("image", "caption"):
             r = test[mod[test] == m]
+            # each trial against every unique test stimulus once (repeats kept as trials are not candidates)
+            cand[m], tgt = metrics.unique_candidates(r, sid)
             p = torch.stack([preds[i] for i in r])
-            vals = _row_metrics(p, targets[r], retrieval_k)
+            vals = _row_metrics(p, targets[cand[m]], tgt, retrieval_k)
             rows += _long(vals, sid[r], subject, model, fs, mode, m)
         if imagery.size >= 2:
             p = torch.stack([preds[i] for i in imagery])
-            img_t = targets[imagery]
-            vals = {"pairwise_acc": metrics.pairwise_accuracy_rows(p, img_t, True).cpu().numpy(),
-                    "pairwise_acc_unstd": metrics.pairwise_accuracy_rows(p, img_t, False).cpu().numpy()}
+            cand_m, tgt = metrics.unique_candidates(imagery, sid)
+            img_t = targets[cand_m]
+            vals = {"pairwise_acc": metrics.pairwise_accuracy_rows(p, img_t, True, tgt).cpu().numpy(),
+                    "pairwise_acc_unstd": metrics.pairwise_accuracy_rows(p, img_t, False, tgt).cpu().numpy()}
             # against the imagery targets plus every unique test stimulus (3 + 70), and the reference's 3 + 140
-            test_ids, first = np.unique(sid[test], return_index=True)
-            uniq = test[np.sort(first)]
+            # (the test targets once per modality)
+            uniq, _ = metrics.unique_candidates(test, sid)
             cand73 = torch.cat([img_t, targets[uniq]])
-            cand143 = torch.cat([img_t, targets[test]])
-            vals[f"pairwise_acc_{cand73.shape[0]}"] = metrics.pairwise_accuracy_rows(p, cand73, True).cpu().numpy()
-            vals[f"pairwise_acc_{cand143.shape[0]}"] = metrics.pairwise_accuracy_rows(p, cand143, True).cpu().numpy()
-            ranks = metrics.retrieval_ranks(p, cand73, True)
+            cand143 = torch.cat([img_t, targets[cand["image"]], targets[cand["caption"]]])
+            for name, c, std in ((f"pairwise_acc_{cand73.shape[0]}", cand73, True),
+                                 (f"pairwise_acc_{cand73.shape[0]}_unstd", cand73, False),
+                                 (f"pairwise_acc_{cand143.shape[0]}", cand143, True)):
+                vals[name] = metrics.pairwise_accuracy_rows(p, c, std, tgt).cpu().numpy()
+            ranks = metrics.retrieval_ranks(p, cand73, True, tgt)
             vals[f"rank_{cand73.shape[0]}"] = ranks.to(torch.float64).cpu().numpy()
             rows += _long(vals, sid[imagery], subject, model, fs, mode, "imagery")
     ev = np.concatenate([test, imagery])

@@ -138,6 +138,25 @@ def gabor_bank(frequencies=(0.05, 0.1, 0.2, 0.4), n_orientations=6, bandwidth=1.
     return bank
 
 
+def gabor_energy(chans: torch.Tensor, bank: np.ndarray, kfft: torch.Tensor | None = None):
+    """|response| of each channel (B, C, H, W) to each complex kernel of ``bank`` (F, k, k), with reflect
+    padding: (B, C, F, H, W), as direct correlation would give (the tests check it against scipy's
+    ``correlate2d``). Filtered in the Fourier domain: the low-frequency kernels are large, and direct
+    convolution is slow. Returns the kernels' transform too, for reuse on the next batch."""
+    size = chans.shape[-1]
+    ks = bank.shape[-1]
+    pad = ks // 2
+    full = size + 2 * pad
+    if kfft is None:
+        kpad = np.zeros((bank.shape[0], full, full), dtype=np.complex128)
+        kpad[:, :ks, :ks] = bank
+        kfft = torch.as_tensor(np.fft.fft2(kpad), dtype=torch.complex64, device=chans.device)  # (F, full, full)
+    padded = torch.nn.functional.pad(chans, (pad, pad, pad, pad), mode="reflect")  # (B, C, full, full)
+    resp = torch.fft.ifft2(torch.fft.fft2(padded).unsqueeze(2) * kfft)  # (B, C, F, full, full) complex
+    # circular correlation offset: the valid response of pixel (i, j) sits at (i + 2*pad, j + 2*pad) mod full
+    return resp.abs().roll(shifts=(-2 * pad, -2 * pad), dims=(-2, -1))[..., :size, :size], kfft
+
+
 def extract_gabor(spec, captions, image_paths, device, batch_size, log):
     """A Gabor wavelet pyramid: energy of scikit-image Gabor filters at several spatial frequencies and
     orientations, on a luminance and two colour-opponent channels, pooled on a grid and log-compressed."""
@@ -146,13 +165,7 @@ def extract_gabor(spec, captions, image_paths, device, batch_size, log):
     freqs = tuple(spec.get("frequencies", (0.05, 0.1, 0.2, 0.4)))
     n_or = int(spec.get("n_orientations", 6))
     bank = gabor_bank(freqs, n_or)
-    ks = bank.shape[-1]
-    pad = ks // 2
-    full = size + 2 * pad
-    # filter in the Fourier domain: the low-frequency kernels are large, and direct convolution is slow
-    kpad = np.zeros((bank.shape[0], full, full), dtype=np.complex128)
-    kpad[:, :ks, :ks] = bank
-    kfft = torch.as_tensor(np.fft.fft2(kpad), dtype=torch.complex64, device=device)  # (F, full, full)
+    kfft = None
     out = []
     for j, batch in enumerate(_batches(list(image_paths), batch_size)):
         imgs = np.stack([np.asarray(Image.open(p).convert("RGB").resize((size, size), Image.Resampling.BILINEAR),
@@ -160,10 +173,7 @@ def extract_gabor(spec, captions, image_paths, device, batch_size, log):
         x = torch.as_tensor(imgs, device=device).permute(0, 3, 1, 2)  # (B, 3, H, W)
         r, g, b = x[:, 0], x[:, 1], x[:, 2]
         chans = torch.stack([(r + g + b) / 3, r - g, (r + g) / 2 - b], dim=1)  # luminance, red-green, blue-yellow
-        chans = torch.nn.functional.pad(chans, (pad, pad, pad, pad), mode="reflect")  # (B, 3, full, full)
-        resp = torch.fft.ifft2(torch.fft.fft2(chans).unsqueeze(2) * kfft)  # (B, 3, F, full, full) complex
-        # circular correlation offset: the valid response of pixel (i, j) sits at (i + 2*pad, j + 2*pad) mod full
-        energy = resp.abs().roll(shifts=(-2 * pad, -2 * pad), dims=(-2, -1))[..., :size, :size]
+        energy, kfft = gabor_energy(chans, bank, kfft)
         bsz = energy.shape[0]
         pooled = torch.nn.functional.adaptive_avg_pool2d(energy.reshape(bsz, -1, size, size), grid)
         out.append(torch.log1p(pooled.reshape(bsz, -1) * 10).cpu().numpy())
@@ -193,20 +203,48 @@ def _hf_text(model, tokenizer, captions, pooling, device, batch_size, log, forwa
     return np.concatenate(out)
 
 
-def _hf_images(model_fn, processor, image_paths, pooling, device, batch_size, log):
-    out = []
+def n_prefix_tokens(hidden: torch.Tensor, pixel_values: torch.Tensor, patch_size) -> int:
+    """How many tokens precede the patch tokens of a ViT's last hidden state (B, tokens, C): 1 for a CLS token
+    (CLIP, ViT, DINOv2), 1 + registers for DINOv2 with registers, 0 for SigLIP. Vision transformers in
+    transformers put the patch tokens last; their number follows from the image and patch sizes."""
+    ph, pw = (patch_size, patch_size) if isinstance(patch_size, int) else tuple(patch_size)
+    n_patches = (pixel_values.shape[-2] // ph) * (pixel_values.shape[-1] // pw)
+    n_prefix = hidden.shape[1] - n_patches
+    if n_prefix < 0:
+        raise ConfigError(f"the model's last hidden state has {hidden.shape[1]} tokens, fewer than the {n_patches} "
+                          f"patches of a {tuple(pixel_values.shape[-2:])} image at patch size {patch_size}: "
+                          "not a ViT-style model; use pooling: cls or another backend")
+    return n_prefix
+
+
+def _hf_images(model_fn, processor, image_paths, pooling, device, batch_size, log, patch_size):
+    """Image vectors: ``mean`` over the patch tokens the model has (CLS and register tokens left out, nothing
+    dropped from models without them, such as SigLIP); ``cls`` the CLS token. Returns (vectors, prefix count)."""
+    out, n_prefix = [], None
     for k, batch in enumerate(_batches(list(image_paths), batch_size)):
         pix = processor(images=_load_images(batch), return_tensors="pt")["pixel_values"].to(device)
         hidden = model_fn(pix)
+        n_prefix = n_prefix_tokens(hidden, pix, patch_size)
         if pooling == "mean":
-            vec = hidden[:, 1:].mean(1)
+            vec = hidden[:, n_prefix:].mean(1)
         elif pooling == "cls":
+            if n_prefix == 0:
+                raise ConfigError("pooling: cls, but this model has no CLS token (only patch tokens, as SigLIP); "
+                                  "use pooling: mean")
             vec = hidden[:, 0]
         else:
             raise ConfigError(f"unknown vision pooling {pooling!r}; use mean or cls")
         out.append(vec.float().cpu().numpy())
         _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths), batch_size)
-    return np.concatenate(out)
+    return np.concatenate(out), n_prefix
+
+
+def _patch_size(config):
+    return getattr(config, "vision_config", config).patch_size
+
+
+def _vision_pooling_note(pooling, n_prefix):
+    return f"mean over patch tokens ({n_prefix} CLS/register token(s) left out)" if pooling == "mean" else pooling
 
 
 def _tokenizer(model_id):
@@ -235,9 +273,9 @@ def extract_hf_vision(spec, captions, image_paths, device, batch_size, log):
     model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
     proc = AutoImageProcessor.from_pretrained(spec["model_id"])
     pooling = spec.get("pooling", "mean")
-    vis = _hf_images(lambda pix: model(pixel_values=pix).last_hidden_state, proc, image_paths, pooling, device,
-                     batch_size, log)
-    return {"vision": vis}, {"pooling": pooling}
+    vis, n_prefix = _hf_images(lambda pix: model(pixel_values=pix).last_hidden_state, proc, image_paths, pooling,
+                               device, batch_size, log, _patch_size(model.config))
+    return {"vision": vis}, {"pooling": _vision_pooling_note(pooling, n_prefix)}
 
 
 @torch.no_grad()
@@ -262,12 +300,13 @@ def extract_hf_clip(spec, captions, image_paths, device, batch_size, log):
             lang.append(_to_tensor(model.get_text_features(**enc)).float().cpu().numpy())
             _progress(log, "captions", min((k + 1) * batch_size, len(captions)), len(captions), batch_size)
         return {"vision": np.concatenate(vis), "lang": np.concatenate(lang)}, {"pooling": "projected embeddings"}
-    vis = _hf_images(lambda pix: model.vision_model(pixel_values=pix).last_hidden_state, proc, image_paths, "mean",
-                     device, batch_size, log)
+    vis, n_prefix = _hf_images(lambda pix: model.vision_model(pixel_values=pix).last_hidden_state, proc,
+                               image_paths, "mean", device, batch_size, log, _patch_size(model.config))
     lang = _hf_text(model, tok, captions, "mean", device, batch_size, log,
                     forward=lambda e: model.text_model(input_ids=e["input_ids"],
                                                        attention_mask=e["attention_mask"]).last_hidden_state)
-    return {"vision": vis, "lang": lang}, {"pooling": "mean of last hidden states"}
+    return {"vision": vis, "lang": lang}, {
+        "pooling": f"images: {_vision_pooling_note('mean', n_prefix)}; captions: attention-masked mean of tokens"}
 
 
 @torch.no_grad()

@@ -10,30 +10,50 @@ import numpy as np
 import pandas as pd
 
 from . import HEMI_BIDS, HEMIS, stats, store
+from .errors import DataError
 from .surface import N_VERTICES, adjacency, load_mesh
 
 
-def load_stores(paths: dict, subjects, modes, n_vertices: int):
-    """Align every store onto full hemispheres: observed (mode, metric) → (S, 2V) and null → (S, P, 2V)."""
+NULL_VARIABLES = (("null", "null_metric", "perm"), ("null_imagery", "imagery_null_metric", "imagery_perm"))
+
+
+def load_stores(paths: dict, subjects, modes, n_vertices: int, exhaustive: dict | None = None):
+    """Align every store onto full hemispheres: observed (mode, metric) → (S, 2V) and null → (S, P, 2V).
+
+    ``exhaustive``, when given, receives per null family whether every store's null holds every relabelling
+    (for imagery: all orderings of the imagery targets, identity first)."""
     obs, null = {}, {}
+    flags = {"targets": [False], "imagery": []}
     for si, subject in enumerate(subjects):
         for mode in modes:
             for hi, hemi in enumerate(HEMIS):
                 shards = paths[(subject, mode, hemi)]
                 for path in shards:
                     ds = store.read(path, "searchlight store", "run the searchlight rule")
+                    if "null_imagery" not in ds:
+                        raise DataError(f"{path} was written by an older amodal without the imagery null; delete "
+                                        "it and rerun the searchlight rule")
+                    flags["imagery"].append(ds.attrs.get("imagery_null_exhaustive") == "1")
                     cols = hi * n_vertices + ds["vertex_index"].values
                     for metric in ds["metric"].values:
                         key = (mode, str(metric))
                         if key not in obs:
                             obs[key] = np.full((len(subjects), 2 * n_vertices), np.nan)
                         obs[key][si, cols] = ds["scores"].sel(metric=metric).values
-                    for metric in ds["null_metric"].values:
-                        key = (mode, str(metric))
-                        if key not in null:
-                            null[key] = np.full((len(subjects), ds.sizes["perm"], 2 * n_vertices), np.nan,
-                                                np.float32)
-                        null[key][si][:, cols] = ds["null"].sel(null_metric=metric).values
+                    for var, dim, perm in NULL_VARIABLES:
+                        for metric in ds[dim].values:
+                            key = (mode, str(metric))
+                            arr = ds[var].sel({dim: metric}).values
+                            if key not in null:
+                                null[key] = np.full((len(subjects), ds.sizes[perm], 2 * n_vertices), np.nan,
+                                                    np.float32)
+                            if arr.shape[0] != null[key].shape[1]:
+                                raise DataError(f"{path} holds {arr.shape[0]} {perm} null maps where the other "
+                                                f"stores hold {null[key].shape[1]}: every subject needs the same "
+                                                "number (rerun the searchlight rules with one config)")
+                            null[key][si][:, cols] = arr
+    if exhaustive is not None:
+        exhaustive.update({fam: bool(v) and all(v) for fam, v in flags.items()})
     return obs, null
 
 
@@ -57,7 +77,8 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     nv = N_VERTICES[mesh]
-    obs, null = load_stores(paths, subjects, modes, nv)
+    exhaustive = {}
+    obs, null = load_stores(paths, subjects, modes, nv, exhaustive)
     faces = {h: load_mesh(mesh, "inflated")[h].faces for h in HEMIS}
     adj = {h: adjacency(faces[h], nv) for h in HEMIS}
     pial = {h: load_mesh(mesh, "pial")[h].coords for h in HEMIS}
@@ -67,18 +88,28 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
     ts = stats.t_maps(base)
     names = [n for n in cfg["test_maps"] if all(k in ts for k in stats.TEST_MAPS[n])]
     log(f"group: {len(subjects)} subjects, test maps {names}, {cfg['n_permutations']} group permutations")
-    maxima = stats.group_null(null, cols, adj, names, cfg["n_permutations"], seed, tfce_kw, log=log)
+    null_info = {}
+    maxima = stats.group_null(null, cols, adj, names, cfg["n_permutations"], seed, tfce_kw, log=log,
+                              exhaustive=exhaustive, info=null_info)
+    unreachable = {n: i["min_p"] for n, i in null_info.items() if cfg["p_threshold"] < i["min_p"]}
+    for n, mp in unreachable.items():
+        log(f"WARNING: {n}: stats.p_threshold {cfg['p_threshold']:g} is below the smallest p this null can give "
+            f"({mp:.3g}, {null_info[n]['n_null_maxima']} null maxima, {null_info[n]['null_scheme']}): no vertex can "
+            "be significant. Raise stats.n_permutations (or the threshold).")
     sidecar_common = {"subjects": list(subjects), "mesh": mesh, "seed": seed, "tfce": tfce_kw,
                       "n_permutations": cfg["n_permutations"], "p_threshold": cfg["p_threshold"],
                       "null_scheme": "Stelzer et al. 2013: for each group permutation, every subject's null map "
-                                     "index is drawn independently and uniformly from the master seed",
-                      "p_definition": "fraction of null maxima (over both hemispheres) >= observed TFCE, floored at 1/N",
+                                     "index is drawn independently and uniformly from the master seed; imagery "
+                                     "nulls hold every ordering of the imagery targets and are enumerated "
+                                     "exactly when there are at most n_permutations group configurations",
+                      "p_definition": "(1 + number of null maxima over both hemispheres >= observed TFCE) / "
+                                      "(1 + number of null maxima)",
                       "t_test": "one-sample t (ddof 1) against chance, no variance floor, NaN at zero variance",
                       "searchlight": searchlight_params}
     tables, summary = [], {}
     for name, maxv in maxima.items():
         tm = stats.test_map(ts, name)
-        cutoff = float(np.quantile(maxv, 1 - cfg["p_threshold"]))
+        cutoff = stats.significance_cutoff(maxv, cfg["p_threshold"])
         maps = {"t": {}, "tfce": {}, "p": {}}
         for h in HEMIS:
             maps["t"][h] = tm[cols[h]]
@@ -90,7 +121,8 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
         tables.append(stats.cluster_table(name, maps, labels, pial, atlas))
         for h in HEMIS:
             side = dict(sidecar_common, test_map=name, components=list(stats.TEST_MAPS[name]),
-                        tfce_cutoff=cutoff)
+                        tfce_cutoff=cutoff, tfce_cutoff_definition="significant where TFCE > tfce_cutoff",
+                        **null_info[name])
             write_gifti(map_name(out, h, mesh, name, "t"), np.nan_to_num(maps["t"][h]), h,
                         dict(side, description=f"{name}: minimum of the component t-maps"))
             write_gifti(map_name(out, h, mesh, name, "tfce"), maps["tfce"][h], h,
@@ -101,7 +133,8 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
                         dict(side, description=f"{name}: cluster labels of vertices with p <= {cfg['p_threshold']}"))
         np.save(out / f"null_max_desc-{name.replace('_', '')}.npy", maxv)
         summary[name] = {"tfce_cutoff": cutoff, "n_significant": int(sum(s.sum() for s in sig.values())),
-                         "max_tfce": float(max(maps["tfce"][h].max() for h in HEMIS))}
+                         "max_tfce": float(max(maps["tfce"][h].max() for h in HEMIS)), **null_info[name],
+                         "p_threshold_reachable": name not in unreachable}
         if region_types and atlas is not None:  # synthetic data: how well the planted truth is recovered
             summary[name]["ground_truth"] = stats.ground_truth_overlap(sig, atlas, region_types)
     for key, arr in base.items():  # mean accuracy (or difference) maps across subjects
@@ -112,6 +145,11 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
                         dict(sidecar_common, description=f"{key}: one-sample t against {stats.CHANCE[key]}"))
     table = pd.concat(tables, ignore_index=True)
     table.to_csv(out / "clusters.tsv", sep="\t", index=False)
+    (out / "clusters.json").write_text(json.dumps(dict(
+        sidecar_common, description="clusters of vertices with p <= p_threshold per test map",
+        test_maps={n: dict(null_info[n], p_threshold_reachable=n not in unreachable) for n in names},
+        warnings=[f"{n}: p_threshold {cfg['p_threshold']:g} < smallest attainable p {mp:.3g}"
+                  for n, mp in unreachable.items()]), indent=2, default=str))
     (out / "group.json").write_text(json.dumps(dict(sidecar_common, test_maps=summary), indent=2, default=str))
     log(f"group: {summary}")
     return summary

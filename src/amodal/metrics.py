@@ -7,6 +7,7 @@ permutation) is allowed wherever noted, and the same code runs on CPU and CUDA.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
 
@@ -29,36 +30,54 @@ def cosine_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 1.0 - an @ bn.transpose(-1, -2)
 
 
-def pairwise_accuracy_rows(pred: torch.Tensor, cand: torch.Tensor, standardize: bool = True) -> torch.Tensor:
-    """Per prediction row i: the fraction of wrong candidates j ≠ i with D[i, i] < D[i, j] (ties are wrong).
+def unique_candidates(rows: np.ndarray, stimulus_ids) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates for scoring trials that may repeat a stimulus: the first of ``rows`` of each unique stimulus
+    (in order of first appearance) and, per row, the index of its stimulus among those candidates. Every trial
+    is then scored against each unique stimulus once: a repeat of its own stimulus is never a wrong candidate."""
+    rows = np.asarray(rows, np.int64)
+    codes, uniq = pd.factorize(np.asarray(stimulus_ids)[rows], sort=False)
+    first = np.full(len(uniq), -1, np.int64)
+    first[codes[::-1]] = rows[::-1]  # the last write wins: the first row of each code
+    return first, codes.astype(np.int64)
 
-    ``pred`` is (..., n, d); ``cand`` is (..., m, d) with m ≥ n and candidate i the target of prediction i.
-    Returns (..., n). The mean over rows is the pairwise accuracy of the reference (row-wise, n·(m−1) pairs).
+
+def _target_distance(dist: torch.Tensor, target) -> torch.Tensor:
+    n = dist.shape[-2]
+    idx = torch.arange(n, device=dist.device)
+    t = idx if target is None else torch.as_tensor(np.asarray(target), dtype=torch.long, device=dist.device)
+    if t.shape != (n,):
+        raise ValueError(f"target must give one candidate index per prediction row ({n}), got shape {tuple(t.shape)}")
+    return dist[..., idx, t].unsqueeze(-1)
+
+
+def pairwise_accuracy_rows(pred: torch.Tensor, cand: torch.Tensor, standardize: bool = True,
+                           target=None) -> torch.Tensor:
+    """Per prediction row i: the fraction of wrong candidates j ≠ t_i with D[i, t_i] < D[i, j] (ties are wrong).
+
+    ``pred`` is (..., n, d); ``cand`` is (..., m, d). ``target`` (n,) gives each row's candidate index t_i;
+    by default t_i = i (then m ≥ n). Returns (..., n). The mean over rows is the pairwise accuracy of the
+    reference (row-wise, n·(m−1) pairs).
     """
     if standardize:
         pred = standardize_rows(pred)
     dist = cosine_distance(pred, cand)
-    n, m = dist.shape[-2], dist.shape[-1]
-    idx = torch.arange(n, device=dist.device)
-    diag = dist[..., idx, idx].unsqueeze(-1)
-    wins = (diag < dist).to(dist.dtype)
-    return wins.sum(dim=-1) / (m - 1)  # the diagonal itself never counts (D[i,i] < D[i,i] is false)
+    m = dist.shape[-1]
+    wins = (_target_distance(dist, target) < dist).to(dist.dtype)
+    return wins.sum(dim=-1) / (m - 1)  # the target itself never counts (D[i,t] < D[i,t] is false)
 
 
-def pairwise_accuracy(pred, cand, standardize: bool = True) -> torch.Tensor:
-    return pairwise_accuracy_rows(torch.as_tensor(pred), torch.as_tensor(cand), standardize).mean(dim=-1)
+def pairwise_accuracy(pred, cand, standardize: bool = True, target=None) -> torch.Tensor:
+    return pairwise_accuracy_rows(torch.as_tensor(pred), torch.as_tensor(cand), standardize, target).mean(dim=-1)
 
 
-def retrieval_ranks(pred: torch.Tensor, cand: torch.Tensor, standardize: bool = True) -> torch.Tensor:
-    """1-based rank of the true candidate (candidate i for prediction i) by cosine distance; ties count
-    against the prediction (rank = 1 + number of candidates at distance ≤ the true one, excluding itself)."""
+def retrieval_ranks(pred: torch.Tensor, cand: torch.Tensor, standardize: bool = True, target=None) -> torch.Tensor:
+    """1-based rank of the true candidate (candidate ``target[i]``, by default i, for prediction i) by cosine
+    distance; ties count against the prediction (rank = 1 + number of other candidates at distance ≤ the true
+    one)."""
     if standardize:
         pred = standardize_rows(pred)
     dist = cosine_distance(pred, cand)
-    n = dist.shape[-2]
-    idx = torch.arange(n, device=dist.device)
-    diag = dist[..., idx, idx].unsqueeze(-1)
-    return (dist <= diag).sum(dim=-1)  # the true candidate counts itself once
+    return (dist <= _target_distance(dist, target)).sum(dim=-1)  # the true candidate counts itself once
 
 
 def top_k(pred: torch.Tensor, cand: torch.Tensor, k: int = 5, standardize: bool = True) -> torch.Tensor:

@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from . import HEMIS, dataset, store
-from .errors import DataError
+from .standardize import train_stats
 from .surface import N_VERTICES
 
 
@@ -27,14 +27,11 @@ def bad_vertex_mask(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def zscore_train(data: np.ndarray, is_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Z-score each column with the mean and SD of the train rows only; apply the same to every row."""
-    if not is_train.any():
-        raise DataError("no train trials: z-scoring needs train-split statistics")
-    train = data[is_train].astype(np.float64)
-    mean = train.mean(axis=0)
-    sd = train.std(axis=0)
-    if np.any(sd == 0):
-        raise DataError(f"{int((sd == 0).sum())} column(s) are constant over the train trials; mask them first")
+    """Z-score each column with the mean and SD of the train rows only; apply the same to every row.
+
+    This puts every vertex on one scale in the store; each decoder standardises again with its own train rows
+    (:mod:`amodal.standardize`), which a z-score here does not change."""
+    mean, sd = train_stats(data, is_train, constant="raise")
     return ((data - mean) / sd).astype(np.float32), mean, sd
 
 

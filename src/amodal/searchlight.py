@@ -10,8 +10,18 @@ normal equations are the gathered block G[N, N] + αI and B[N]; a batch of centr
 solve. Radius neighbourhoods of different sizes are padded with an all-zero vertex, which leaves the solution
 unchanged. When CUDA runs out of memory the batch halves and the job goes on.
 
-Per-subject null (no refit): the test targets are permuted (derangements within the image and within the
-caption block; a random 3-cycle for imagery). Permuting targets only reorders the columns of the
+Betas and targets are standardised with the mean and SD of the training mode's own train rows
+(:mod:`amodal.standardize`), as the whole-brain decoders are.
+
+Scoring: each test trial is scored against every unique test stimulus of its modality once (with repeats kept
+as single trials, a trial's repeats are never its wrong candidates).
+
+Per-subject null (no refit): the test targets are permuted. Image and caption blocks: derangements of the
+unique test stimuli, so a trial is never mapped onto its own stimulus (nor a repeat of it). Imagery: every
+ordering of the imagery targets, identity included (for 3 targets all 6, identity first), because under H0
+every ordering is exchangeable with the observed one; the reference used only the two 3-cycles, which leaves
+the observed assignment out of its own null (METHOD §10). When there are more orderings than requested null
+maps, that many are drawn uniformly from all of them. Permuting targets only reorders the columns of the
 prediction–candidate distance matrix, so one rank matrix per centre scores every permutation at once.
 The permutations are drawn once per subject and shared by every vertex and decoder, so null maps are
 spatially coherent.
@@ -20,6 +30,7 @@ spatially coherent.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numba
@@ -32,9 +43,16 @@ from .decoding import MODE_MODALITIES
 from .errors import DataError
 from .features import targets_for
 from .seeding import rng
+from .standardize import standardize_train
 
-OBS_METRICS = ("acc_image", "acc_caption", "acc_imagery", "acc_imagery_73", "acc_imagery_unstd")
-NULL_METRICS = ("acc_image", "acc_caption", "acc_imagery", "acc_imagery_73")
+# acc_imagery*: against the imagery targets (3) or those plus every unique test stimulus (73); ``_unstd``
+# without z-scoring the imagery predictions (the reference's Fig. 10 variant is acc_imagery_73_unstd)
+OBS_METRICS = ("acc_image", "acc_caption", "acc_imagery", "acc_imagery_73", "acc_imagery_unstd",
+               "acc_imagery_73_unstd")
+# nulls come in two families with their own permutation axes: the test targets (``perm``) and the imagery
+# targets (``imagery_perm``); a group permutation picks one index per subject and family
+NULL_METRICS = ("acc_image", "acc_caption")
+IMAGERY_NULL_METRICS = ("acc_imagery", "acc_imagery_73", "acc_imagery_unstd", "acc_imagery_73_unstd")
 
 
 def neighbourhoods(coords: np.ndarray, n_neighbors: int | None = None, radius: float | None = None):
@@ -64,18 +82,35 @@ def derangement(n: int, gen: np.random.Generator) -> np.ndarray:
             return p
 
 
+def imagery_orderings(n_imagery: int, n_perm: int, gen: np.random.Generator) -> np.ndarray:
+    """The imagery null: every ordering of the ``n_imagery`` targets (identity first, then lexicographic) when
+    there are at most ``n_perm`` of them (or fewer than 2 targets, which have only the identity), else
+    ``n_perm`` orderings drawn uniformly from all of them, identity allowed. (n, n_imagery) int."""
+    if n_perm == 0:
+        return np.zeros((0, n_imagery), np.int64)
+    if n_imagery < 2:
+        return np.arange(n_imagery, dtype=np.int64)[None]
+    if math.factorial(n_imagery) <= n_perm:
+        return np.array(list(itertools.permutations(range(n_imagery))), np.int64)
+    return np.stack([gen.permutation(n_imagery) for _ in range(n_perm)]).astype(np.int64)
+
+
+def imagery_null_is_exhaustive(ima: np.ndarray) -> bool:
+    """Whether an imagery null holds every ordering of its targets once, identity first (an exact test)."""
+    n = ima.shape[1]
+    return ima.shape[0] == math.factorial(n) and ima.shape[0] > 0 and bool(np.all(ima[0] == np.arange(n))) and \
+        len({tuple(r) for r in ima.tolist()}) == ima.shape[0]
+
+
 def null_permutations(n_image: int, n_caption: int, n_imagery: int, n_perm: int, seed: int, subject: str):
-    """Per-subject permutations shared by all vertices and decoders: image block, caption block, imagery."""
+    """Per-subject permutations shared by all vertices and decoders: (image block, caption block, imagery).
+
+    The image and caption blocks get ``n_perm`` derangements each of their unique test stimuli; imagery gets
+    :func:`imagery_orderings` (all 6 orderings of 3 targets, identity first, whenever ``n_perm`` ≥ 6)."""
     gen = rng(seed, "searchlight-null", subject)
     img = np.stack([derangement(n_image, gen) for _ in range(n_perm)]) if n_perm else np.zeros((0, n_image), int)
     cap = np.stack([derangement(n_caption, gen) for _ in range(n_perm)]) if n_perm else np.zeros((0, n_caption), int)
-    if n_imagery >= 2:
-        cycles = [np.roll(np.arange(n_imagery), s) for s in range(1, n_imagery)]
-        ima = np.stack([cycles[int(gen.integers(len(cycles)))] for _ in range(n_perm)]) if n_perm else \
-            np.zeros((0, n_imagery), int)
-    else:
-        ima = np.zeros((n_perm, n_imagery), int)
-    return img, cap, ima
+    return img, cap, imagery_orderings(n_imagery, n_perm, gen)
 
 
 def win_matrix(dist: torch.Tensor) -> torch.Tensor:
@@ -88,12 +123,11 @@ def win_matrix(dist: torch.Tensor) -> torch.Tensor:
 
 
 @numba.njit(parallel=True, cache=True)
-def _win_sums_kernel(dist, perms, obs, null):
+def _win_sums_kernel(dist, targets, out):
     b, n, m = dist.shape
     for c in numba.prange(b):
         wins = np.empty(m, np.int64)
-        tot = 0
-        acc = np.zeros(perms.shape[0], np.int64)
+        acc = np.zeros(targets.shape[0], np.int64)
         for i in range(n):
             row = dist[c, i]
             for t in range(m):  # all m x m comparisons: branch-free and vectorised, faster than a sort at m ~ 70
@@ -102,38 +136,51 @@ def _win_sums_kernel(dist, perms, obs, null):
                 for j in range(m):
                     k += row[j] > v
                 wins[t] = k
-            tot += wins[i]
-            for p in range(perms.shape[0]):
-                acc[p] += wins[perms[p, i]]
-        obs[c] = tot
-        for p in range(perms.shape[0]):
-            null[c, p] = acc[p]
+            for p in range(targets.shape[0]):
+                acc[p] += wins[targets[p, i]]
+        for p in range(targets.shape[0]):
+            out[c, p] = acc[p]
 
 
-def win_sums(dist: torch.Tensor, perms: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Total wins of the true targets, Σ_i A[i, i], and of each permutation, Σ_i A[i, perms[p, i]] (A as in
-    :func:`win_matrix`): (b,) and (b, P) integer tensors. On CPU a numba kernel that counts by direct comparison
-    with no (b, n, m) intermediate (several times faster than torch's CPU sort + searchsorted); on CUDA torch."""
+def win_sums(dist: torch.Tensor, targets: np.ndarray) -> torch.Tensor:
+    """Total wins Σ_i A[i, targets[r, i]] for each target assignment r (A as in :func:`win_matrix`): row i's
+    target is candidate ``targets[r, i]``. (b, R) integer tensor. On CPU a numba kernel that counts by direct
+    comparison with no (b, n, m) intermediate (several times faster than torch's CPU sort + searchsorted); on
+    CUDA torch."""
     n = dist.shape[-2]
+    targets = np.ascontiguousarray(targets, np.int64).reshape(-1, n)
     if dist.device.type != "cpu":
-        a = win_matrix(dist)
-        idx = torch.arange(n, device=dist.device)
-        pt = torch.as_tensor(perms, device=dist.device)  # (P, n): row i's target becomes candidate perms[p, i]
-        return a[:, idx, idx].sum(-1), a[:, idx.unsqueeze(0).expand_as(pt), pt].sum(-1)
-    obs = np.empty(dist.shape[0], np.int64)
-    null = np.empty((dist.shape[0], perms.shape[0]), np.int64)
-    _win_sums_kernel(dist.contiguous().numpy(), np.ascontiguousarray(perms, np.int64).reshape(-1, n), obs, null)
-    return torch.from_numpy(obs), torch.from_numpy(null)
+        return win_sums_torch(dist, targets)
+    out = np.empty((dist.shape[0], targets.shape[0]), np.int64)
+    _win_sums_kernel(dist.contiguous().numpy(), targets, out)
+    return torch.from_numpy(out)
 
 
-def _scores(pred, cand, perms, standardize=True):
-    """Observed (b,) and null (b, n_perm) pairwise accuracy for predictions (b, n, q), candidates (m, q)."""
+def win_sums_torch(dist: torch.Tensor, targets: np.ndarray) -> torch.Tensor:
+    """:func:`win_sums` in torch (the CUDA path; on any device)."""
+    a = win_matrix(dist)
+    idx = torch.arange(dist.shape[-2], device=dist.device)
+    pt = torch.as_tensor(targets, device=dist.device)  # (R, n)
+    return a[:, idx.unsqueeze(0).expand_as(pt), pt].sum(-1)
+
+
+def target_assignments(target: np.ndarray, perms: np.ndarray) -> np.ndarray:
+    """(1 + P, n): row 0 the observed targets (candidate index per trial), row 1 + p the targets under
+    permutation p of the candidates (candidate c relabelled perms[p, c]). A trial's repeats share its stimulus, so
+    a derangement of the stimuli never maps a trial onto one of its own repeats."""
+    target = np.asarray(target, np.int64)
+    return np.concatenate([target[None], np.asarray(perms, np.int64)[:, target]]) if len(perms) else target[None]
+
+
+def _scores(pred, cand, assignments, standardize=True):
+    """Observed (b,) and null (b, R - 1) pairwise accuracy for predictions (b, n, q) and candidates (m, q) under
+    :func:`target_assignments` (R, n): each trial against every candidate but its target."""
     p = metrics.standardize_rows(pred) if standardize else pred
     dist = metrics.cosine_distance(p, cand)  # cand (m, q) broadcasts: its norms are computed once
     n, m = pred.shape[-2], cand.shape[-2]
     pairs = float(n * (m - 1))  # accuracy = total wins / pairs, exact in float64 for equal win counts
-    obs, null = win_sums(dist, perms)
-    return obs.to(torch.float64) / pairs, null.to(torch.float64) / pairs
+    acc = win_sums(dist, assignments).to(torch.float64) / pairs
+    return acc[:, 0], acc[:, 1:]
 
 
 def centre_groups(coords: np.ndarray, size: int) -> list[np.ndarray]:
@@ -208,13 +255,27 @@ def shared_plan(neigh: np.ndarray, centres: np.ndarray, coords: np.ndarray, grou
 
 @dataclass
 class SearchlightData:
-    x: torch.Tensor  # (n_trials, n_vertices + 1) betas of this hemisphere, last column zero (padding)
+    x: torch.Tensor  # (n_trials, n_vertices + 1) standardised betas of this hemisphere, last column zero (padding)
     train: np.ndarray
-    test_image: np.ndarray
+    test_image: np.ndarray  # rows of the image test trials (each repeat its own row when repeats are kept)
     test_caption: np.ndarray
     imagery: np.ndarray
     y: torch.Tensor  # (n_trials, q) standardised targets
     vertex_index: np.ndarray
+    # candidates: one row per unique stimulus (first presentation), and each trial's candidate index
+    cand_image: np.ndarray | None = None
+    target_image: np.ndarray | None = None
+    cand_caption: np.ndarray | None = None
+    target_caption: np.ndarray | None = None
+    cand_imagery: np.ndarray | None = None
+    target_imagery: np.ndarray | None = None
+
+    def __post_init__(self):  # without stimulus ids every trial is its own stimulus
+        for kind in ("image", "caption", "imagery"):
+            rows = getattr(self, "imagery" if kind == "imagery" else f"test_{kind}")
+            if getattr(self, f"cand_{kind}") is None:
+                setattr(self, f"cand_{kind}", np.asarray(rows))
+                setattr(self, f"target_{kind}", np.arange(len(rows)))
 
 
 def prepare(betas: xr.Dataset, features: xr.Dataset, feature_set: str, mode: str, hemi: str, device, dtype,
@@ -225,19 +286,20 @@ def prepare(betas: xr.Dataset, features: xr.Dataset, feature_set: str, mode: str
     split = betas["split"].values.astype(str)
     mod = betas["modality"].values.astype(str)
     train = np.flatnonzero((split == "train") & np.isin(mod, MODE_MODALITIES[mode]))
-    y = targets_for(features, feature_set, betas["stimulus_id"].values.astype(str), features_path).astype(np.float64)
-    mu, sd = y[train].mean(0), y[train].std(0)
-    sd[sd == 0] = 1
-    y = (y - mu) / sd
-    xb = betas["betas"].values[:, sel]
+    sid = betas["stimulus_id"].values.astype(str)
+    y = standardize_train(targets_for(features, feature_set, sid, features_path), train)
+    xb = standardize_train(betas["betas"].values[:, sel], train)  # with this mode's train rows (METHOD §10)
     x = torch.zeros((xb.shape[0], xb.shape[1] + 1), dtype=dtype, device=device)
     x[:, :-1] = torch.as_tensor(xb, dtype=dtype, device=device)
+    rows = {"image": np.flatnonzero((split == "test") & (mod == "image")),
+            "caption": np.flatnonzero((split == "test") & (mod == "caption")),
+            "imagery": np.flatnonzero(split == "imagery")}
+    cands = {}
+    for kind, r in rows.items():
+        cands[f"cand_{kind}"], cands[f"target_{kind}"] = metrics.unique_candidates(r, sid)
     return SearchlightData(
-        x=x, train=train,
-        test_image=np.flatnonzero((split == "test") & (mod == "image")),
-        test_caption=np.flatnonzero((split == "test") & (mod == "caption")),
-        imagery=np.flatnonzero(split == "imagery"),
-        y=torch.as_tensor(y, dtype=dtype, device=device), vertex_index=betas["vertex_index"].values[sel])
+        x=x, train=train, test_image=rows["image"], test_caption=rows["caption"], imagery=rows["imagery"],
+        y=torch.as_tensor(y, dtype=dtype, device=device), vertex_index=betas["vertex_index"].values[sel], **cands)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -313,13 +375,21 @@ def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, al
     ev = np.concatenate([data.test_image, data.test_caption, data.imagery])
     x_ev_t = x[ev].T.contiguous()  # (V+1, n_ev)
     n_i, n_c, n_m = data.test_image.size, data.test_caption.size, data.imagery.size
-    cand_i, cand_c, cand_m = y[data.test_image], y[data.test_caption], y[data.imagery]
+    cand_i, cand_c, cand_m = y[data.cand_image], y[data.cand_caption], y[data.cand_imagery]
     # imagery against the imagery targets plus each unique test stimulus (3 + 70)
     cand_73 = torch.cat([cand_m, cand_i]) if n_m else None
     img_p, cap_p, ima_p = perms
-    n_perm = img_p.shape[0]
+    if img_p.shape[1] != cand_i.shape[0] or cap_p.shape[1] != cand_c.shape[0] or ima_p.shape[1] != cand_m.shape[0]:
+        raise ValueError(f"null permutations of {img_p.shape[1]}, {cap_p.shape[1]} and {ima_p.shape[1]} items do "
+                         f"not match the {cand_i.shape[0]} image, {cand_c.shape[0]} caption and {cand_m.shape[0]} "
+                         "imagery test stimuli: draw them with null_permutations(len(data.cand_image), ...)")
+    asg_i = target_assignments(data.target_image, img_p)
+    asg_c = target_assignments(data.target_caption, cap_p)
+    asg_m = target_assignments(data.target_imagery, ima_p)  # imagery targets are the first 3 of the 73 too
+    n_perm, n_ima_perm = img_p.shape[0], ima_p.shape[0]
     obs = {k: np.full(centres.size, np.nan) for k in OBS_METRICS}
     null = {k: np.full((n_perm, centres.size), np.nan, np.float32) for k in NULL_METRICS}
+    null.update({k: np.full((n_ima_perm, centres.size), np.nan, np.float32) for k in IMAGERY_NULL_METRICS})
 
     def gram_block(idx):  # (b, w) vertex indices -> (b, w, w) XᵀX block
         if gram_m is not None:
@@ -400,13 +470,14 @@ def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, al
                 pos = units[start:stop]
                 pred = predict_direct(pos)
             res = {}
-            res["acc_image"] = _scores(pred[:, :n_i], cand_i, img_p)
-            res["acc_caption"] = _scores(pred[:, n_i: n_i + n_c], cand_c, cap_p)
+            res["acc_image"] = _scores(pred[:, :n_i], cand_i, asg_i)
+            res["acc_caption"] = _scores(pred[:, n_i: n_i + n_c], cand_c, asg_c)
             if n_m >= 2:
                 pm = pred[:, n_i + n_c:]
-                res["acc_imagery"] = _scores(pm, cand_m, ima_p)
-                res["acc_imagery_73"] = _scores(pm, cand_73, ima_p)
-                res["acc_imagery_unstd"] = _scores(pm, cand_m, ima_p[:0], standardize=False)
+                res["acc_imagery"] = _scores(pm, cand_m, asg_m)
+                res["acc_imagery_73"] = _scores(pm, cand_73, asg_m)
+                res["acc_imagery_unstd"] = _scores(pm, cand_m, asg_m, standardize=False)
+                res["acc_imagery_73_unstd"] = _scores(pm, cand_73, asg_m, standardize=False)
         except torch.OutOfMemoryError:
             if b == 1:
                 raise
@@ -425,13 +496,25 @@ def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, al
     return {"obs": obs, "null": null, "batch_size": b, "gram": gram, "solver": solver}
 
 
-def to_dataset(result, vertex_index: np.ndarray, attrs: dict) -> xr.Dataset:
+def to_dataset(result, vertex_index: np.ndarray, attrs: dict, imagery_perms: np.ndarray | None = None) -> xr.Dataset:
+    """The searchlight store: observed ``scores`` (metric × vertex), the test-target null ``null`` (perm ×
+    null_metric × vertex) and the imagery null ``null_imagery`` (imagery_perm × imagery_null_metric × vertex),
+    with the imagery orderings it used (``imagery_perms``) and whether they are all of them
+    (``imagery_null_exhaustive``)."""
     obs = np.stack([result["obs"][k] for k in OBS_METRICS]).astype(np.float32)
     null = np.stack([result["null"][k] for k in NULL_METRICS], axis=1).astype(np.float32)  # (P, M, V)
+    null_m = np.stack([result["null"][k] for k in IMAGERY_NULL_METRICS], axis=1).astype(np.float32)
+    if imagery_perms is None:
+        imagery_perms = np.zeros((null_m.shape[0], 0), np.int64)
+    attrs = dict(attrs, imagery_null_exhaustive=int(imagery_null_is_exhaustive(imagery_perms)))
     return xr.Dataset(
-        {"scores": (("metric", "vertex"), obs), "null": (("perm", "null_metric", "vertex"), null)},
+        {"scores": (("metric", "vertex"), obs), "null": (("perm", "null_metric", "vertex"), null),
+         "null_imagery": (("imagery_perm", "imagery_null_metric", "vertex"), null_m),
+         "imagery_perms": (("imagery_perm", "imagery_item"), np.asarray(imagery_perms, np.int32))},
         coords={"metric": list(OBS_METRICS), "null_metric": list(NULL_METRICS),
-                "vertex_index": ("vertex", vertex_index.astype(np.int32)), "perm": np.arange(null.shape[0])},
+                "imagery_null_metric": list(IMAGERY_NULL_METRICS),
+                "vertex_index": ("vertex", vertex_index.astype(np.int32)), "perm": np.arange(null.shape[0]),
+                "imagery_perm": np.arange(null_m.shape[0])},
         attrs={k: str(v) for k, v in attrs.items()})
 
 
@@ -443,18 +526,22 @@ def searchlight_subject(betas, features, feature_set, mode, hemi, mesh_coords, *
     data = prepare(betas, features, feature_set, mode, hemi, torch.device(device), dtype, features_path)
     coords = mesh_coords[data.vertex_index]
     neigh, sizes = neighbourhoods(coords, n_neighbors, radius)
-    perms = null_permutations(data.test_image.size, data.test_caption.size, data.imagery.size, n_perm, seed,
+    perms = null_permutations(data.cand_image.size, data.cand_caption.size, data.cand_imagery.size, n_perm, seed,
                               subject)
     k, n = shard
     centres = shard_centres(coords, k, n)
     if log:
         log(f"{subject} {mode} {hemi}: {centres.size} centres (shard {k + 1}/{n}), neighbourhood "
             f"{'k=' + str(n_neighbors) if n_neighbors else f'radius {radius} mm'} (median size "
-            f"{int(np.median(sizes))}), {data.train.size} train trials, {n_perm} null permutations, on {device}")
+            f"{int(np.median(sizes))}), {data.train.size} train trials, {n_perm} null permutations "
+            f"({perms[2].shape[0]} imagery orderings), on {device}")
     res = run(data, neigh, centres, perms, alpha=alpha, batch_size=batch_size, solver=solver, coords=coords, log=log)
     return to_dataset(res, data.vertex_index[centres], {
         "subject": subject, "training_mode": mode, "hemi": hemi, "feature_set": feature_set, "alpha": alpha,
         "n_neighbors": n_neighbors, "radius_mm": radius, "median_size": int(np.median(sizes)),
         "n_permutations": n_perm, "shard": f"{k + 1}/{n}", "seed": seed, "solver": res["solver"],
-        "null": "test targets permuted without refit: derangements within the image and caption blocks, "
-                "a random 3-cycle for imagery; the same permutations for every vertex and decoder"})
+        "standardisation": "betas and targets z-scored with this training mode's train rows",
+        "null": "test targets permuted without refit: derangements of the unique test stimuli within the image and "
+                "caption blocks; imagery: every ordering of the imagery targets (identity included) when there are "
+                "at most n_permutations of them, else that many drawn uniformly; the same permutations for every "
+                "vertex and decoder"}, imagery_perms=perms[2])

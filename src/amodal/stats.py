@@ -9,11 +9,22 @@
 - Null (Stelzer et al. 2013): each group permutation draws, for every subject independently and uniformly, one
   of its per-subject null maps (the same index for all of that subject's decoders, whose nulls share
   permutations), recomputes the t-maps, the test map and its TFCE, and keeps the maximum over both
-  hemispheres. p(v) = fraction of null maxima ≥ TFCE(v), floored at 1/N. (The reference took the first
-  tuples of a lexicographic enumeration instead, so that most subjects never varied; see METHOD §10.)
+  hemispheres. (The reference took the first tuples of a lexicographic enumeration instead, so that most
+  subjects never varied; see METHOD §10.)
+- Null families: the test-target nulls (image and caption blocks) and the imagery nulls are permuted
+  separately and have their own per-subject null maps. The imagery null holds every ordering of each subject's
+  imagery targets, identity first; when the group has at most ``n_perm`` configurations of them
+  (6 subjects x 6 orderings: 6**6 = 46,656), every configuration but the observed one is enumerated, an exact
+  test.
+- p(v) = (1 + number of null maxima ≥ TFCE(v)) / (1 + N), N the number of group permutations (with the
+  observed configuration left out of an enumeration, this is the exact p); the smallest attainable p is
+  1 / (1 + N).
 """
 
 from __future__ import annotations
+
+import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -33,6 +44,7 @@ BASE = (
     ("captions_caption", "captions", "acc_caption", 0.5),
     ("captions_image", "captions", "acc_image", 0.5),
     ("agnostic_imagery", "agnostic", "acc_imagery_73", 0.5),
+    ("agnostic_imagery_unstd", "agnostic", "acc_imagery_73_unstd", 0.5),
 )
 DIFFS = (("diff_image", "agnostic_image", "images_image"), ("diff_caption", "agnostic_caption", "captions_caption"))
 TEST_MAPS = {
@@ -40,7 +52,12 @@ TEST_MAPS = {
     "cross_decoding": ("captions_image", "images_caption"),
     "diff_mod_agno_mod_specific": ("diff_image", "diff_caption", "agnostic_image", "agnostic_caption"),
     "imagery": ("agnostic_imagery",),
+    "imagery_unstd": ("agnostic_imagery_unstd",),  # the reference's Fig. 10 variant: no z-scoring of the 3
 }
+# which permutation family each searchlight metric's null belongs to (see the module docstring)
+FAMILY = {"acc_image": "targets", "acc_caption": "targets", "acc_imagery": "imagery", "acc_imagery_73": "imagery",
+          "acc_imagery_unstd": "imagery", "acc_imagery_73_unstd": "imagery"}
+STREAMS = {"targets": "stelzer-group-permutations", "imagery": "stelzer-group-permutations-imagery"}
 CHANCE = {**{b[0]: b[3] for b in BASE}, **{d[0]: 0.0 for d in DIFFS}}
 
 
@@ -85,28 +102,89 @@ def test_map(ts: dict[str, np.ndarray], name: str) -> np.ndarray:
     return _nanmin([ts[k] for k in TEST_MAPS[name]])
 
 
+def _metrics_of(component: str) -> list[str]:
+    bases = {d[0]: d[1:] for d in DIFFS}.get(component, (component,))
+    return [metric for name, _, metric, _ in BASE if name in bases]
+
+
+def family_of(name: str) -> str:
+    """The null family of a test map: all its components must share one (their nulls are picked together)."""
+    fams = {FAMILY[m] for comp in TEST_MAPS[name] for m in _metrics_of(comp)}
+    if len(fams) != 1:
+        raise ValueError(f"test map {name!r} mixes null families {sorted(fams)}")
+    return fams.pop()
+
+
+def group_configurations(n_null: int, n_sub: int, n_perm: int, seed: int, family: str,
+                         exhaustive: bool = False) -> tuple[np.ndarray, str]:
+    """The null-map index of every subject for each group permutation: (N, S), and how they were chosen.
+
+    ``exhaustive``: each subject's null holds every relabelling of its targets, the identity (the observed
+    assignment) at index 0. Then, when the ``n_null ** n_sub`` configurations number at most ``n_perm``, all
+    of them but the all-identity one are enumerated (``"exact"``). Otherwise each subject's index is drawn
+    independently and uniformly from the master seed (``"monte_carlo"``, Stelzer et al. 2013)."""
+    if n_null < 1:
+        raise ValueError(f"no per-subject null maps for the {family} null: run the searchlight with "
+                         "searchlight.n_permutations >= 1")
+    if exhaustive and n_null ** n_sub <= n_perm:
+        grid = np.array(list(itertools.product(range(n_null), repeat=n_sub)), np.int64).reshape(-1, n_sub)
+        return grid[1:], "exact"
+    gen = rng(seed, STREAMS[family])
+    return gen.integers(0, n_null, size=(n_perm, n_sub)), "monte_carlo"
+
+
+def min_p(n_null_maxima: int) -> float:
+    """The smallest p the null can give: 1 / (1 + N) (an exact enumeration of C configurations leaves out the
+    observed one, N = C - 1, so this is 1 / C)."""
+    return 1.0 / (1 + n_null_maxima)
+
+
 def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_perm: int, seed: int,
-               tfce_kw: dict, batch: int = 200, log=None) -> dict[str, np.ndarray]:
+               tfce_kw: dict, batch: int = 200, log=None, exhaustive: dict | None = None,
+               info: dict | None = None) -> dict[str, np.ndarray]:
     """Maximum TFCE over both hemispheres per group permutation, for each test map.
 
     ``null[(mode, metric)]`` is (S, P, V) per-subject null maps over all vertices of both hemispheres (NaN where
     masked); ``hemi_slices[hemi]`` the columns of each hemisphere; ``adjacency[hemi]`` its mesh adjacency.
+    ``exhaustive[family]``: whether that family's per-subject nulls hold every relabelling, identity first (see
+    :func:`group_configurations`). ``info``, when given, receives per test map the scheme and the number of null
+    maxima.
     """
-    any_key = next(iter(null))
-    n_sub, n_null, _ = null[any_key].shape
-    gen = rng(seed, "stelzer-group-permutations")
-    picks = gen.integers(0, n_null, size=(n_perm, n_sub))  # independent, uniform per subject (Stelzer 2013)
-    needed = sorted({m for name in test_names for m in TEST_MAPS[name]})
-    maxima = {name: np.zeros(n_perm) for name in test_names}
+    exhaustive = exhaustive or {}
+    by_family: dict[str, list[str]] = {}
+    for name in test_names:
+        by_family.setdefault(family_of(name), []).append(name)
+    maxima = {}
+    for fam, names in by_family.items():
+        keys = [k for k in null if FAMILY[k[1]] == fam]
+        if not keys:
+            raise ValueError(f"no per-subject null maps of the {fam} family for test maps {names}")
+        shapes = {null[k].shape[:2] for k in keys}
+        if len(shapes) != 1:
+            raise ValueError(f"the {fam} null maps differ in subjects or permutations: {sorted(shapes)}")
+        n_sub, n_null = shapes.pop()
+        picks, scheme = group_configurations(n_null, n_sub, n_perm, seed, fam, exhaustive.get(fam, False))
+        fam_null = {k: null[k] for k in keys}
+        out = _max_tfce(fam_null, picks, names, hemi_slices, adjacency, tfce_kw, batch, log)
+        maxima.update(out)
+        if info is not None:
+            for name in names:
+                info[name] = {"null_scheme": scheme, "n_null_maxima": int(picks.shape[0]),
+                              "n_configurations": int(n_null ** n_sub), "min_p": min_p(picks.shape[0])}
+    return {name: maxima[name] for name in test_names}
+
+
+def _max_tfce(null, picks, names, hemi_slices, adjacency, tfce_kw, batch, log):
+    n_total, n_sub = picks.shape
+    needed = sorted({m for name in names for m in TEST_MAPS[name]})
+    maxima = {name: np.zeros(n_total) for name in names}
     subj = np.arange(n_sub)
-    for start in range(0, n_perm, batch):
+    for start in range(0, n_total, batch):
         sel = picks[start: start + batch]  # (b, S)
-        vals = {}
-        for key, arr in null.items():
-            vals[key] = arr[subj[None, :], sel]  # (b, S, V)
+        vals = {key: arr[subj[None, :], sel] for key, arr in null.items()}  # (b, S, V)
         base = base_values(vals)
         ts = {k: ttest_1samp(base[k], CHANCE[k], axis=1) for k in needed if k in base}
-        for name in test_names:
+        for name in names:
             tm = _nanmin([ts[k] for k in TEST_MAPS[name]])  # (b, V)
             mx = np.zeros(tm.shape[0])
             for hemi, cols in hemi_slices.items():
@@ -114,17 +192,32 @@ def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_per
                 mx = np.maximum(mx, scores.max(axis=1))
             maxima[name][start: start + sel.shape[0]] = mx
         if log:
-            log(f"group permutations: {min(start + batch, n_perm)}/{n_perm}")
+            log(f"group permutations ({', '.join(names)}): {min(start + batch, n_total)}/{n_total}")
     return maxima
 
 
 def p_values(observed: np.ndarray, null_max: np.ndarray) -> np.ndarray:
-    """Fraction of null maxima ≥ the observed TFCE, floored at 1/N; 1 where TFCE is 0 or NaN."""
+    """(1 + number of null maxima ≥ the observed TFCE) / (1 + N); 1 where TFCE is 0 or NaN.
+
+    Counting the observed map as a member of its own null keeps p ≤ α at a rate of at most α under H0 (a floor
+    at 1/N instead would let one null exceedance too many pass when α·N is an integer)."""
     srt = np.sort(null_max)
     n = srt.size
     ge = n - np.searchsorted(srt, np.nan_to_num(observed, nan=-np.inf), side="left")
-    p = np.maximum(ge / n, 1.0 / n)
+    p = (1.0 + ge) / (1.0 + n)
     return np.where(np.nan_to_num(observed) > 0, p, 1.0)
+
+
+def significance_cutoff(null_max: np.ndarray, alpha: float) -> float:
+    """The TFCE value above which p ≤ ``alpha`` (see :func:`p_values`): a vertex is significant exactly when its
+    TFCE is > the cut-off (and > 0). ``inf`` when no value can reach ``alpha`` with this many null maxima."""
+    n = np.asarray(null_max).size
+    k = math.floor(alpha * (1 + n) + 1e-9) - 1  # at most k null maxima may be >= a significant value
+    if k < 0:
+        return float("inf")
+    if k >= n:
+        return 0.0
+    return float(np.sort(null_max)[::-1][k])
 
 
 def clusters(significant: np.ndarray, adjacency: sp.spmatrix) -> np.ndarray:

@@ -1,0 +1,42 @@
+"""Standardising with train statistics: one implementation for betas and targets, decoders and searchlights.
+
+Every decoder (whole-brain ridge and every searchlight mode) z-scores its betas and its targets with the mean and
+SD of the rows it trains on, and applies that transform to its test and imagery rows (METHOD §10, as the
+reference's ``StandardScaler`` per decoder). An ``images`` decoder therefore never sees caption trials' statistics:
+a main effect of modality (large in real data) cannot leak into it, and its training rows are centred, which a
+ridge without intercept needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DataError
+
+
+def train_stats(x: np.ndarray, rows: np.ndarray, constant: str = "keep") -> tuple[np.ndarray, np.ndarray]:
+    """Column mean and SD (ddof 0, float64) over ``rows`` of ``x``.
+
+    ``constant``: what a column that is constant over those rows gets: ``keep`` gives it SD 1 (it is only
+    centred, as scikit-learn's StandardScaler does), ``raise`` stops with a DataError.
+    """
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        rows = np.flatnonzero(rows)
+    if rows.size == 0:
+        raise DataError("no train rows: standardising needs train-split statistics")
+    train = np.asarray(x[rows], dtype=np.float64)
+    mean = train.mean(axis=0)
+    sd = train.std(axis=0)
+    zero = sd == 0
+    if zero.any():
+        if constant == "raise":
+            raise DataError(f"{int(zero.sum())} column(s) are constant over the train rows; mask them first")
+        sd = np.where(zero, 1.0, sd)
+    return mean, sd
+
+
+def standardize_train(x: np.ndarray, rows: np.ndarray, constant: str = "keep", dtype=np.float64) -> np.ndarray:
+    """``(x - mean) / sd`` for every row, with the statistics of ``rows`` only (see :func:`train_stats`)."""
+    mean, sd = train_stats(x, rows, constant)
+    return ((np.asarray(x, dtype=np.float64) - mean) / sd).astype(dtype, copy=False)
