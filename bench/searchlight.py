@@ -2,20 +2,24 @@
 scikit-learn ``Ridge`` loop, on fsaverage5 (left hemisphere) at radius 10 mm and at k = 750.
 
 Both sides get the same inputs (random betas with the default dataset's shape: 1,000 agnostic train trials,
-70 + 70 test trials, 3 imagery trials, 384-d targets) and compute the same scores per centre, as the reference
-searchlight does: pairwise accuracy on image and caption test trials, imagery against 3 and against 3 + 70
-candidates, and imagery without standardisation. Two comparisons:
+70 + 70 test trials, 3 imagery trials, 384-d targets) in the same dtype (``--dtype``, float32 as the pipeline's
+default), run on the same centres, and compute the same scores per centre, as the reference searchlight does:
+pairwise accuracy on image and caption test trials, imagery against 3 and 3 + 70 candidates, with and without
+standardisation. The reference side is written as a careful user would write it: the train and evaluation rows
+are sliced once, not per centre; pairwise accuracy is vectorised (scikit-learn's StandardScaler, scipy's cosine
+distances). Two comparisons:
 
 - ``speedup``: fit and observed scores only, on both sides;
-- ``speedup_including_null``: both sides also score the 100-permutation null. The reference rescores every
-  permutation at every vertex (a loop over permutations); amodal scores all of them from one rank matrix.
+- ``speedup_including_null``: both sides also score the null (100 derangements per block, all 6 imagery
+  orderings). The reference rescores every permutation at every centre (the predictions are standardised once);
+  amodal scores all of them from one rank matrix.
 
-The reference loop is timed on evenly spaced centres of those amodal runs and scaled to the hemisphere (its cost
-per centre does not depend on where the centre is). amodal runs every centre (or, with ``--n-centres``, one
-compact shard of about that many, as a sharded job does, scaled to the hemisphere: a lower bound on its speed,
-because one-off work is then scaled too). Scores are checked equal on the sampled centres.
-Prints one JSON line of ratios. ``--device cuda --mesh fsaverage7 --only k750`` times the GPU case (fetches
-fsaverage7; ``--mesh ico7`` uses MNE's icosahedron of the same size instead, offline).
+Both sides run one compact shard of about ``--n-centres`` centres (as a sharded job runs them) and both are
+scaled to the hemisphere by the same factor (one-off work on amodal's side is then scaled too, a lower bound on
+its speed); the reference's null loop runs on the first ``--n-ref-null`` of those centres and is scaled likewise.
+The scores of every centre are asserted equal: exactly in float64, to within one pair per metric in float32
+(near-ties can flip between two float32 solvers). Prints one JSON line. ``--device cuda --mesh fsaverage7 --only
+k750`` times the GPU case (fetches fsaverage7; ``--mesh ico7`` uses MNE's icosahedron of the same size instead).
 """
 import argparse
 import json
@@ -25,6 +29,7 @@ import numpy as np
 import torch
 from scipy.spatial.distance import cdist
 from sklearn.linear_model import Ridge
+from sklearn.preprocessing import StandardScaler
 
 from amodal import searchlight
 from amodal.surface import ico_mesh, load_mesh
@@ -44,46 +49,58 @@ def fake_data(n_vertices, device, dtype, seed=0):
 
 
 def _acc(p, cand, standardize=True):
-    """The reference's pairwise accuracy: StandardScaler on the predictions, cosine distances, row-wise pairs."""
+    """The reference's pairwise accuracy, vectorised: StandardScaler on the predictions, cosine distances,
+    prediction i against every candidate j != i (ties are wrong)."""
     if standardize:
-        p = (p - p.mean(0)) / p.std(0)
+        p = StandardScaler().fit_transform(p)
     d = cdist(p, cand, "cosine")
-    return np.mean([(d[i, i] < np.delete(d[i], i)).mean() for i in range(p.shape[0])])
+    n = p.shape[0]
+    diag = d[np.arange(n), np.arange(n)][:, None]
+    return float((d > diag).sum() / (n * (d.shape[1] - 1)))
 
 
 def reference_loop(data, neigh, centres, perms=None):
-    """The reference's per-vertex work: Ridge(alpha=1, no intercept) on the neighbourhood, predict test and
+    """The reference's per-centre work: Ridge(alpha=1, no intercept) on the neighbourhood, predict test and
     imagery trials, score every metric; with ``perms``, rescore each permutation of the targets."""
-    x = data.x[:, :-1].cpu().double().numpy()
-    y = data.y.cpu().double().numpy()
-    yi, yc, ym = y[data.test_image], y[data.test_caption], y[data.imagery]
+    x = data.x[:, :-1].cpu().numpy()
+    y = data.y.cpu().numpy()
     ev = np.concatenate([data.test_image, data.test_caption, data.imagery])
+    x_train, y_train, x_ev = x[data.train], y[data.train], x[ev]  # rows sliced once, as a careful user would
+    yi, yc, ym = y[data.test_image], y[data.test_caption], y[data.imagery]
     n_i, n_c = data.test_image.size, data.test_caption.size
     out = []
     for c in centres:
         nb = neigh[c][neigh[c] >= 0]
-        p = Ridge(alpha=1.0, fit_intercept=False).fit(x[data.train][:, nb], y[data.train]).predict(x[ev][:, nb])
+        p = Ridge(alpha=1.0, fit_intercept=False).fit(x_train[:, nb], y_train).predict(x_ev[:, nb])
         pi, pc, pm = p[:n_i], p[n_i:n_i + n_c], p[n_i + n_c:]
         out.append([_acc(pi, yi), _acc(pc, yc), _acc(pm, ym), _acc(pm, np.concatenate([ym, yi])),
-                    _acc(pm, ym, standardize=False)])
+                    _acc(pm, ym, False), _acc(pm, np.concatenate([ym, yi]), False)])
         if perms is not None:
-            for a, b, m in zip(*perms):
-                _acc(pi, yi[a]), _acc(pc, yc[b]), _acc(pm, ym[m]), _acc(pm, np.concatenate([ym[m], yi]))
+            img_p, cap_p, ima_p = perms
+            si, sc, sm = (StandardScaler().fit_transform(v) for v in (pi, pc, pm))
+            for a, b in zip(img_p, cap_p):
+                # permutation a gives trial i the target of stimulus a[i]
+                _acc(si, yi[a], False), _acc(sc, yc[b], False)
+            for m in ima_p:
+                _acc(sm, ym[m], False), _acc(sm, np.concatenate([ym[m], yi]), False)
+                _acc(pm, ym[m], False), _acc(pm, np.concatenate([ym[m], yi]), False)
     return np.array(out)
 
 
-def case(name, coords, nb_kw, device, dtype, n_ref, n_centres=None):
+METRICS = ("acc_image", "acc_caption", "acc_imagery", "acc_imagery_73", "acc_imagery_unstd", "acc_imagery_73_unstd")
+
+
+def case(name, coords, nb_kw, device, dtype, n_centres, n_ref_null):
     data = fake_data(coords.shape[0], device, dtype)
     neigh, sizes = searchlight.neighbourhoods(coords, **nb_kw)
-    # amodal runs every centre, or about --n-centres of them as one compact shard (as a sharded job runs them),
-    # scaled to the hemisphere
     centres = np.arange(coords.shape[0]) if not n_centres else \
         searchlight.shard_centres(coords, 0, max(1, round(coords.shape[0] / n_centres)))
-    scale = coords.shape[0] / centres.size
+    scale = coords.shape[0] / centres.size  # both sides run these centres and are scaled by this one factor
     perms0 = searchlight.null_permutations(70, 70, 3, 0, 0, "bench")
     perms = searchlight.null_permutations(70, 70, 3, 100, 0, "bench")
     kw = dict(batch_size=512, coords=coords)
-    searchlight.run(data, neigh, centres[:64], perms0, **kw)  # warm-up (numba compilation)
+    searchlight.run(data, neigh, centres[:64], perms, **kw)  # warm-up (numba compilation)
+    reference_loop(data, neigh, centres[:2], perms)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     t = time.perf_counter()
     res0 = searchlight.run(data, neigh, centres, perms0, **kw)
@@ -93,34 +110,38 @@ def case(name, coords, nb_kw, device, dtype, n_ref, n_centres=None):
     searchlight.run(data, neigh, centres, perms, **kw)
     sync()
     ours_null = (time.perf_counter() - t) * scale
-    sample = centres[np.linspace(0, centres.size - 1, n_ref).astype(int)]  # cost per centre does not vary
     t = time.perf_counter()
-    ref = reference_loop(data, neigh, sample)
-    ref_total = (time.perf_counter() - t) / n_ref * coords.shape[0]
-    n_ref_null = max(2, n_ref // 8)
+    ref = reference_loop(data, neigh, centres)
+    ref_total = (time.perf_counter() - t) * scale
+    n_ref_null = min(n_ref_null, centres.size)
     t = time.perf_counter()
-    reference_loop(data, neigh, sample[:n_ref_null], perms)
+    reference_loop(data, neigh, centres[:n_ref_null], perms)
     ref_null_total = (time.perf_counter() - t) / n_ref_null * coords.shape[0]
-    pos = np.searchsorted(centres, sample)
-    ours_scores = np.stack([res0["obs"][k][pos] for k in searchlight.OBS_METRICS], 1)
-    diff = float(np.max(np.abs(ref - ours_scores)))
+    ours_scores = np.stack([res0["obs"][k] for k in METRICS], 1)
+    diff = np.abs(ref - ours_scores).max(axis=0)
+    pair = np.array([1 / (70 * 69), 1 / (70 * 69), 1 / (3 * 2), 1 / (3 * 72), 1 / (3 * 2), 1 / (3 * 72)])
+    tol = pair + 1e-9 if dtype == torch.float32 else np.full(len(METRICS), 1e-9)
+    assert np.all(diff <= tol), dict(zip(METRICS, diff))
+    flips = int(np.sum(np.abs(ref - ours_scores) > 1e-9))
     return {"case": name, "n_centres": int(coords.shape[0]), "timed_centres": int(centres.size),
-            "median_size": int(np.median(sizes)), "solver": res0["solver"],
-            "amodal_s": round(ours, 2), "amodal_with_100_perm_s": round(ours_null, 2),
-            "reference_s_extrapolated": round(ref_total, 1), "reference_sampled_centres": n_ref,
-            "reference_with_100_perm_s_extrapolated": round(ref_null_total, 1),
-            "reference_with_null_sampled_centres": n_ref_null,
+            "median_size": int(np.median(sizes)), "solver": res0["solver"], "dtype": str(dtype).split(".")[-1],
+            "amodal_s": round(ours, 2), "amodal_with_null_s": round(ours_null, 2),
+            "reference_s": round(ref_total, 1), "reference_with_null_s": round(ref_null_total, 1),
+            "reference_null_timed_centres": n_ref_null,
             "speedup": round(ref_total / ours, 1), "speedup_including_null": round(ref_null_total / ours_null, 1),
-            "max_abs_diff_all_metrics": diff}
+            "max_abs_diff_per_metric": dict(zip(METRICS, diff.round(12).tolist())),
+            "centre_metrics_differing_by_one_pair": flips}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     ap.add_argument("--mesh", default="fsaverage5")
-    ap.add_argument("--n-ref", type=int, default=40, help="centres timed in the reference loop")
-    ap.add_argument("--n-centres", type=int, default=None,
-                    help="time amodal on this many evenly spaced centres and scale (default: every centre)")
+    ap.add_argument("--n-centres", type=int, default=600,
+                    help="both sides run one compact shard of about this many centres, scaled to the hemisphere "
+                         "(0: every centre)")
+    ap.add_argument("--n-ref-null", type=int, default=60, help="centres of the reference's null loop")
     ap.add_argument("--only", choices=["radius", "k750"], default=None, help="run one case")
     args = ap.parse_args()
     device = torch.device(args.device)
@@ -128,7 +149,7 @@ def main():
     coords = ico_mesh(7)[0] if args.mesh == "ico7" else load_mesh(args.mesh, "inflated")["left"].coords
     cases = {"radius": (f"{args.mesh} radius 10 mm", {"radius": 10.0}),
              "k750": (f"{args.mesh} k=750", {"n_neighbors": 750})}
-    results = [case(name, coords, kw, device, torch.float32, args.n_ref, args.n_centres)
+    results = [case(name, coords, kw, device, getattr(torch, args.dtype), args.n_centres, args.n_ref_null)
                for key, (name, kw) in cases.items() if args.only in (None, key)]
     print(json.dumps({"bench": "searchlight", "device": str(device), "threads": torch.get_num_threads(),
                       "results": results}))
