@@ -102,14 +102,15 @@ def test_map(ts: dict[str, np.ndarray], name: str) -> np.ndarray:
     return _nanmin([ts[k] for k in TEST_MAPS[name]])
 
 
-def _metrics_of(component: str) -> list[str]:
+def _keys_of(component: str) -> list[tuple[str, str]]:
+    """The searchlight (mode, metric) maps a test-map component is computed from (two for a difference)."""
     bases = {d[0]: d[1:] for d in DIFFS}.get(component, (component,))
-    return [metric for name, _, metric, _ in BASE if name in bases]
+    return [(mode, metric) for name, mode, metric, _ in BASE if name in bases]
 
 
 def family_of(name: str) -> str:
     """The null family of a test map: all its components must share one (their nulls are picked together)."""
-    fams = {FAMILY[m] for comp in TEST_MAPS[name] for m in _metrics_of(comp)}
+    fams = {FAMILY[metric] for comp in TEST_MAPS[name] for _, metric in _keys_of(comp)}
     if len(fams) != 1:
         raise ValueError(f"test map {name!r} mixes null families {sorted(fams)}")
     return fams.pop()
@@ -156,7 +157,9 @@ def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_per
         by_family.setdefault(family_of(name), []).append(name)
     maxima = {}
     for fam, names in by_family.items():
-        keys = [k for k in null if FAMILY[k[1]] == fam]
+        # only the null maps these test maps read (gathering the others for every permutation costs time)
+        wanted = {key for n in names for comp in TEST_MAPS[n] for key in _keys_of(comp)}
+        keys = [k for k in null if FAMILY[k[1]] == fam and k in wanted]
         if not keys:
             raise ValueError(f"no per-subject null maps of the {fam} family for test maps {names}")
         shapes = {null[k].shape[:2] for k in keys}
