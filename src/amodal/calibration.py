@@ -56,19 +56,21 @@ def null_subject(gen: np.random.Generator, nv: int, op, *, n_train: int, n_test:
     return betas, feats
 
 
-def subject_maps(betas, feats, coords, neighbors: int, n_null: int, seed: int, first_vertex_only: bool = False):
+def subject_maps(betas, feats, coords, neighbors, n_null: int, seed: int, first_vertex_only: bool = False):
     """The searchlight of one subject on every mode and hemisphere, as the pipeline runs it: observed
     (mode, metric) → (2V,) and null (mode, metric) → (P, 2V), and whether its imagery null is exhaustive.
+    ``neighbors``: k, or the neighbourhood array of :func:`amodal.searchlight.neighbourhoods` computed once.
     ``first_vertex_only``: only the first vertex of the left hemisphere is a centre (NaN elsewhere)."""
     nv = coords.shape[0]
-    obs, null, exhaustive = {}, {}, True
-    neigh, _ = searchlight.neighbourhoods(coords, neighbors)
+    obs, null = {}, {}
+    neigh = neighbors if isinstance(neighbors, np.ndarray) else searchlight.neighbourhoods(coords, neighbors)[0]
+    perms = None  # one set per subject, shared by every mode and hemisphere (as the searchlight rule draws them)
     for mode in MODES:
         for hi, hemi in enumerate(HEMIS[:1] if first_vertex_only else HEMIS):
             data = searchlight.prepare(betas, feats, "t", mode, hemi, torch.device("cpu"), torch.float64)
-            perms = searchlight.null_permutations(data.cand_image.size, data.cand_caption.size,
-                                                  data.cand_imagery.size, n_null, seed, betas.attrs["subject"])
-            exhaustive &= searchlight.imagery_null_is_exhaustive(perms[2])
+            if perms is None:
+                perms = searchlight.null_permutations(data.cand_image.size, data.cand_caption.size,
+                                                      data.cand_imagery.size, n_null, seed, betas.attrs["subject"])
             centres = np.arange(1 if first_vertex_only else nv)
             res = searchlight.run(data, neigh, centres, perms, alpha=1.0, solver="direct")
             for metric, val in res["obs"].items():
@@ -76,7 +78,7 @@ def subject_maps(betas, feats, coords, neighbors: int, n_null: int, seed: int, f
             for metric, val in res["null"].items():
                 null.setdefault((mode, metric), np.full((val.shape[0], 2 * nv), np.nan, np.float32))[
                     :, hi * nv + centres] = val
-    return obs, null, exhaustive
+    return obs, null, searchlight.imagery_null_is_exhaustive(perms[2])
 
 
 def _false_positive(obs, null, names, cols, adj, n_perm, seed, alpha, exhaustive):
@@ -115,6 +117,7 @@ def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_p
     names = list(test_maps)
     hits = {("mesh", n): [] for n in names} | {("vertex", n): [] for n in names}
     n_sig = {n: [] for n in names}
+    neigh, _ = searchlight.neighbourhoods(coords, neighbors)  # the same mesh in every simulation
     schemes = {}
     for s in range(n_sims):
         g = rng(seed, "calibration", s)
@@ -123,7 +126,7 @@ def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_p
         for k in range(n_subjects):
             b, f = null_subject(g, nv, op, n_train=n_train, n_test=n_test, n_imagery=n_imagery, q=q,
                                 smoothness=smoothness, subject=f"sub-{k + 1:02d}")
-            o, nl, e = subject_maps(b, f, coords, neighbors, n_null, sim_seed, first_vertex_only=not mesh)
+            o, nl, e = subject_maps(b, f, coords, neigh, n_null, sim_seed, first_vertex_only=not mesh)
             exh &= e
             for key in o:
                 obs.setdefault(key, []).append(o[key])
