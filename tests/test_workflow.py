@@ -134,6 +134,27 @@ def test_jobs_keep_to_their_declared_threads():
     assert out == ["1", "1", "1"]
 
 
+@pytest.mark.parametrize("numba_first", [True, False])
+def test_numba_compiles_after_the_thread_limit(numba_first):
+    # a job imports numba (the searchlight, TFCE), then limits its threads, then compiles kernels on first use:
+    # changing NUMBA_NUM_THREADS after numba's import made that compile fail (every 1-thread searchlight job of a
+    # fresh clone, whose numba cache is empty)
+    code = ("import numba, numpy\n" if numba_first else "") + (
+        "from amodal.workflow import limit_threads\n"
+        "limit_threads(1)\n"
+        "import numba, numpy\n"
+        "@numba.njit(parallel=True)\n"
+        "def total(x):\n"
+        "    s = 0.0\n"
+        "    for i in numba.prange(x.size):\n"
+        "        s += x[i]\n"
+        "    return s\n"
+        "print(total(numpy.ones(10)), numba.get_num_threads())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["10.0", "1"]
+
+
 def test_snakemake_keeps_to_cores(tmp_path):
     # Snakemake 9.10-9.15 started two 2-thread jobs at once under --cores 2 (snakemake issue #3913), which ran
     # the searchlight jobs about 3x slower; the pinned version must run them one after another

@@ -21,12 +21,16 @@ def limit_threads(n: int) -> None:
     from threadpoolctl import threadpool_limits
 
     n = max(1, int(n))
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(n)
     if "numba" in sys.modules:  # first: starting numba's OpenMP layer resets the OpenMP pools to every core
         import numba
 
+        # NUMBA_NUM_THREADS must stay as numba read it at import: numba re-reads the environment whenever it
+        # compiles, and a changed value after its threads have started stops the compile with a RuntimeError
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = str(n)
     _LIMITS.append(threadpool_limits(limits=n))  # applied now, for the rest of the process
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
