@@ -1,6 +1,11 @@
 # amodal: modality-agnostic decoding of vision and language from fMRI.
 # This file is only the table of contents. Rules live in rules/*.smk, logic in src/amodal/.
 
+from snakemake.utils import min_version
+
+min_version("9.27.1")  # as pyproject.toml pins it: 9.10-9.15 start more jobs than --cores allows
+
+
 configfile: "config/config.yaml"
 
 

@@ -1,5 +1,5 @@
-"""FWER calibration (see amodal.calibration): pure-noise datasets through the pipeline's own searchlight scoring,
-permutations and group stage. Prints one JSON line with the false-positive rate at p <= 0.05 of the invariant
+"""FWER calibration (see amodal.stats.simulate_fwer): pure-noise datasets through the pipeline's own searchlight
+scoring, permutations and group stage. Prints one JSON line with the false-positive rate at p <= 0.05 of the invariant
 (mod_agnostic_and_cross) and the imagery map, over the mesh and at a single vertex.
 
 Default: 400 simulations of 6 subjects on ico-3 (1,284 vertices), 100 null maps per subject, 1,000 group
@@ -9,7 +9,7 @@ import argparse
 import json
 import time
 
-from amodal.calibration import simulate_fwer
+from amodal.stats import simulate_fwer
 
 ap = argparse.ArgumentParser(description=__doc__)
 ap.add_argument("--n-sims", type=int, default=400)

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from amodal import HEMIS, group, searchlight, store
-from amodal.surface import load_mesh, smooth, smoothing_operator
+from amodal import data, searchlight, stats
+from amodal.surface import HEMIS, load_mesh, smooth, smoothing_operator
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ def write_stores(root: Path, n_subjects: int, n_null: int, seed: int = 0) -> dic
                 ds = searchlight.to_dataset(res, np.arange(nv), {"subject": subject, "training_mode": mode,
                                                                  "hemi": hemi}, imagery_perms=ima)
                 path = root / f"{subject}_{mode}_{hemi}.zarr"
-                store.write(ds, path)
+                data.write_store(ds, path)
                 paths[(subject, mode, hemi)] = [path]
     return paths
 
@@ -59,9 +59,9 @@ def main():
         subjects = sorted({k[0] for k in paths})
         kw = dict(paths=paths, subjects=subjects, modes=("images", "captions", "agnostic"), mesh="fsaverage5",
                   atlas=None, seed=0, searchlight_params={}, log=lambda *a: None)
-        group.group_analysis(cfg=dict(stats_cfg, n_permutations=20), out_dir=tmp / "warm", **kw)  # compile
+        stats.group_analysis(cfg=dict(stats_cfg, n_permutations=20), out_dir=tmp / "warm", **kw)  # compile
         t = time.perf_counter()
-        summary = group.group_analysis(cfg=stats_cfg, out_dir=tmp / "group", **kw)
+        summary = stats.group_analysis(cfg=stats_cfg, out_dir=tmp / "group", **kw)
         dt = time.perf_counter() - t
         n_files = len(list((tmp / "group").iterdir()))
     print(json.dumps({"bench": "group_stage", "n_permutations": stats_cfg["n_permutations"], "n_subjects": 6,

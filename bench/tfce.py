@@ -15,7 +15,7 @@ import numpy as np
 from mne.stats.cluster_level import _find_clusters
 
 from amodal.surface import adjacency, ico_mesh, load_mesh, smooth, smoothing_operator
-from amodal.tfce import tfce
+from amodal.stats import tfce
 
 
 def test_maps(coords, faces, n_maps, seed):

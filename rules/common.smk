@@ -1,23 +1,26 @@
-# Helpers for all the .smk files: config validation, subject list, paths.
-
-from pathlib import Path
+# Helpers for all the .smk files: config validation, subject list, paths. Every path of the dataset and of the
+# searchlight stores comes from the library (amodal.data), which also reads them; nothing here imports torch.
 
 from amodal import config as amodal_config
+from amodal import data as amodal_data
+from amodal.surface import HEMI_BIDS, HEMIS
 
 amodal_config.validate(config)
 
 SUBJECTS = amodal_config.subjects(config)
 DATA = config["dataset"]["path"]
 MESH = config["dataset"]["mesh"]
-HEMI_BIDS = {"left": "L", "right": "R"}
 RES = "results"
+H_LETTERS = tuple(HEMI_BIDS[h] for h in HEMIS)  # the {h} wildcard's values
+STIMULI = str(amodal_data.stimuli_tsv(DATA))
+TRIALS = [str(amodal_data.trials_tsv(DATA, s)) for s in SUBJECTS]
+BETAS = [str(amodal_data.betas_gifti(DATA, s, h)) for s in SUBJECTS for h in HEMIS]
+ATLAS = [str(amodal_data.atlas_gifti(DATA, h)) for h in HEMIS]
+PLANTED = str(amodal_data.planted_json(DATA))
+
 
 def dataset_files(subject):
-    return {
-        "stimuli": f"{DATA}/stimuli/stimuli.tsv",
-        "trials": f"{DATA}/{subject}/{subject}_trials.tsv",
-        "betas": [f"{DATA}/{subject}/{subject}_hemi-{h}_betas.func.gii" for h in ("L", "R")],
-    }
+    return amodal_data.dataset_files(DATA, subject)
 
 
 def all_targets():
@@ -29,14 +32,12 @@ def all_targets():
     ]
 
 
-def dataset_root(path):
-    """The dataset root of a file inside it (``<root>/<folder>/<file>``)."""
-    return str(Path(path).parents[1])
+dataset_root = amodal_data.dataset_root
 
 
 def planted_json():
     """The synthetic ground truth, if this dataset has one (real data have none)."""
-    return [f"{DATA}/atlas/planted.json"] if config["dataset"]["source"] == "synthetic" else []
+    return [PLANTED] if config["dataset"]["source"] == "synthetic" else []
 
 
 FEATURES = config["features"]
@@ -84,18 +85,17 @@ def example_predictions():
 
 SL = config["searchlight"]
 STATS = config["stats"]
-HEMIS = ("left", "right")
 SHARDS = [f"{k + 1}of{SL['n_shards']}" for k in range(SL["n_shards"])]
 SEARCHLIGHT_FIGURES = ("fig8_searchlight_accuracy", "fig9_modality_invariant", "fig10_imagery",
                        "app5_neighbourhood_size")
 
 
 def searchlight_store(subject, mode, h, shard):
-    return f"{RES}/searchlight/{subject}/{subject}_mode-{mode}_hemi-{h}_shard-{shard}.zarr"
+    return amodal_data.searchlight_store_path(RES, subject, mode, h, shard)
 
 
 def all_searchlight_stores():
-    return [searchlight_store(s, m, h, k) for s in SUBJECTS for m in MODES for h in ("L", "R") for k in SHARDS]
+    return [searchlight_store(s, m, h, k) for s in SUBJECTS for m in MODES for h in H_LETTERS for k in SHARDS]
 
 
 def searchlight_params():

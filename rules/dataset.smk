@@ -4,15 +4,11 @@ if config["dataset"]["source"] == "synthetic":
 
     rule generate_synthetic:
         output:
-            stimuli=f"{DATA}/stimuli/stimuli.tsv",
-            trials=expand(f"{DATA}/{{subject}}/{{subject}}_trials.tsv", subject=SUBJECTS),
-            betas=expand(
-                f"{DATA}/{{subject}}/{{subject}}_hemi-{{h}}_betas.func.gii",
-                subject=SUBJECTS,
-                h=("L", "R"),
-            ),
-            atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
-            planted=f"{DATA}/atlas/planted.json",
+            stimuli=STIMULI,
+            trials=TRIALS,
+            betas=BETAS,
+            atlas=ATLAS,
+            planted=PLANTED,
         params:
             synthetic=config["synthetic"],
             seed=config["seed"],

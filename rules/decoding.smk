@@ -63,7 +63,7 @@ rule decoding_figures:
         scores=f"{RES}/decoding/scores.tsv",
         predictions=example_predictions(),
         features=f"{RES}/features/{config['figures']['example_model']}.zarr",
-        stimuli=f"{DATA}/stimuli/stimuli.tsv",
+        stimuli=STIMULI,
     output:
         figures=report(
             expand(f"{RES}/figures/{{name}}.png", name=DECODING_FIGURES), category="Decoding figures"

@@ -3,7 +3,7 @@
 
 rule extract_features:
     input:
-        stimuli=f"{DATA}/stimuli/stimuli.tsv",
+        stimuli=STIMULI,
         components=feature_components,
     output:
         store=directory(f"{RES}/features/{{model}}.zarr"),

@@ -3,9 +3,9 @@
 
 rule qc_figure:
     input:
-        trials=expand(f"{DATA}/{{subject}}/{{subject}}_trials.tsv", subject=SUBJECTS),
+        trials=TRIALS,
         betas=lambda wc: dataset_files(config["qc"]["subject"])["betas"],
-        atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
+        atlas=ATLAS,
         planted=planted_json(),
     output:
         figure=report(f"{RES}/figures/qc_dataset.png", category="Dataset QC"),

@@ -31,7 +31,8 @@ rule searchlight:
 rule group_stats:
     input:
         stores=all_searchlight_stores(),
-        atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
+        atlas=ATLAS,
+        planted=planted_json(),
     output:
         clusters=report(f"{RES}/searchlight/group/clusters.tsv", category="Searchlight"),
         clusters_sidecar=f"{RES}/searchlight/group/clusters.json",
@@ -62,7 +63,7 @@ rule searchlight_size_sweep:
     input:
         betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
         features=f"{RES}/features/{SL['model']}.zarr",
-        atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
+        atlas=ATLAS,
     output:
         table=f"{RES}/searchlight/size_sweep/{{subject}}_sizes.tsv",
     params:
@@ -90,7 +91,7 @@ rule searchlight_figures:
         clusters=f"{RES}/searchlight/group/clusters.tsv",
         summary=f"{RES}/searchlight/group/group.json",
         sizes=expand(f"{RES}/searchlight/size_sweep/{{subject}}_sizes.tsv", subject=SL["size_sweep_subjects"]),
-        atlas=expand(f"{DATA}/atlas/atlas_hemi-{{h}}.label.gii", h=("L", "R")),
+        atlas=ATLAS,
     output:
         figures=report(
             expand(f"{RES}/figures/{{name}}.png", name=SEARCHLIGHT_FIGURES), category="Searchlight figures"

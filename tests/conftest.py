@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import yaml
 
-from amodal import synthetic
+from amodal.data import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -44,22 +44,20 @@ def rng():
 def default_snr_decoding(tmp_path_factory):
     """The default synthetic dataset (6 subjects, default sizes and SNR) with its default features, and a
     pure-noise twin (snr 0, 3 subjects) that shares the same stimuli and therefore the same features."""
-    from amodal import features, preprocess
+    from amodal import data, features
 
     base = tmp_path_factory.mktemp("default_snr")
     cfg = dict(DEFAULT["synthetic"])  # the embedded default: 6 subjects, default sizes and SNR
     synthetic.generate(cfg, DEFAULT["seed"], base / "signal", log=lambda *a: None)
     synthetic.generate(dict(cfg, snr=0.0, n_subjects=3), DEFAULT["seed"], base / "null", log=lambda *a: None)
-    from amodal import dataset
-
-    stim = dataset.read_stimuli(base / "signal")
+    stim = data.read_stimuli(base / "signal")
     quiet = dict(device="cpu", batch_size=64, log=lambda *a: None)
     g = features.extract("gabor", stim, base / "signal" / "stimuli", **quiet)
     m = features.extract("minilm", stim, base / "signal" / "stimuli", **quiet)
     feats = {"gabor": g, "minilm": m,
              "minilm_gabor": features.extract("minilm_gabor", stim, base / "signal" / "stimuli",
                                               components={"gabor": g, "minilm": m}, **quiet)}
-    betas = {kind: {s: preprocess.preprocess_subject(base / kind, s, "fsaverage5", log=lambda *a: None)
+    betas = {kind: {s: data.preprocess_subject(base / kind, s, "fsaverage5", log=lambda *a: None)
                     for s in synthetic.subjects_of(dict(cfg, n_subjects=n))}
              for kind, n in (("signal", cfg["n_subjects"]), ("null", 3))}
     return {"features": feats, "betas": betas, "root": base}
@@ -67,7 +65,7 @@ def default_snr_decoding(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
-    """The whole workflow run once, locally, on the tiny config (tests/data/tiny.yaml)."""
+    """The whole workflow run once, locally, on the tiny config (tests/fixtures/tiny.yaml)."""
     from .test_workflow import make_workdir, snakemake
 
     wd = make_workdir(tmp_path_factory.mktemp("tiny"))

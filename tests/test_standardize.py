@@ -7,7 +7,8 @@ from scipy.spatial.distance import cdist
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
-from amodal import dataset, decoding, features, metrics, preprocess, searchlight
+from amodal import data as amodal_data
+from amodal import evaluation, features, searchlight
 from amodal.standardize import standardize_train, train_stats
 from amodal.surface import load_mesh
 
@@ -17,8 +18,8 @@ QUIET = {"log": lambda *a: None}
 
 @pytest.fixture(scope="module")
 def subject(small_dataset):
-    b = preprocess.preprocess_subject(small_dataset, "sub-01", "fsaverage5", **QUIET)
-    f = features.extract("minilm", dataset.read_stimuli(small_dataset), small_dataset / "stimuli", **QUIET)
+    b = amodal_data.preprocess_subject(small_dataset, "sub-01", "fsaverage5", **QUIET)
+    f = features.extract("minilm", amodal_data.read_stimuli(small_dataset), small_dataset / "stimuli", **QUIET)
     return b, f
 
 
@@ -29,7 +30,7 @@ def with_caption_offset(b, seed=0):
     offset = np.random.default_rng(seed).normal(0.0, 2.0, raw.shape[1])
     cap = b["modality"].values == "caption"
     shifted = raw + np.where(cap[:, None], offset, 0.0)
-    z, _, _ = preprocess.zscore_train(shifted, b["split"].values == "train")
+    z, _, _ = amodal_data.zscore_train(shifted, b["split"].values == "train")
     return b.assign(betas=(("trial", "vertex"), z)), shifted
 
 
@@ -47,7 +48,7 @@ def test_images_decoder_ignores_a_caption_offset(subject):
     b, f = subject
     shifted, _ = with_caption_offset(b)
     mod = b["modality"].values
-    runs = [decoding.decode(bb, f, ["lang"], "images", alphas=ALPHAS, seed=1, **QUIET) for bb in (b, shifted)]
+    runs = [evaluation.decode(bb, f, ["lang"], "images", alphas=ALPHAS, seed=1, **QUIET) for bb in (b, shifted)]
     (p0, s0, i0), (p1, s1, i1) = runs
     assert i0["feature_sets"]["lang"]["alpha"] == i1["feature_sets"]["lang"]["alpha"]
     not_cap = p0["modality"].values != "caption"
@@ -65,7 +66,7 @@ def test_agnostic_decoder_follows_the_reference_scheme(subject):
     StandardScaler + Ridge(fit_intercept=False) does on the same data."""
     b, f = subject
     shifted, raw = with_caption_offset(b)
-    preds, _, info = decoding.decode(shifted, f, ["lang"], "agnostic", alphas=ALPHAS, seed=1, **QUIET)
+    preds, _, info = evaluation.decode(shifted, f, ["lang"], "agnostic", alphas=ALPHAS, seed=1, **QUIET)
     alpha = info["feature_sets"]["lang"]["alpha"]
     split = b["split"].values
     train = split == "train"
@@ -95,7 +96,7 @@ def test_searchlight_standardises_per_mode(subject):
 
 @pytest.fixture(scope="module")
 def single_trials(small_dataset, subject):
-    return preprocess.preprocess_subject(small_dataset, "sub-01", "fsaverage5", average=False, **QUIET), subject[1]
+    return amodal_data.preprocess_subject(small_dataset, "sub-01", "fsaverage5", average=False, **QUIET), subject[1]
 
 
 def _unique_accuracy(pred, target_rows, sid, y):
@@ -112,16 +113,16 @@ def test_repeats_are_scored_against_unique_stimuli(single_trials):
     sid = b["stimulus_id"].values.astype(str)
     test_img = np.flatnonzero((b["split"].values == "test") & (b["modality"].values == "image"))
     assert np.unique(sid[test_img]).size < test_img.size  # repeats are kept as trials
-    preds, scores, _ = decoding.decode(b, f, ["lang"], "agnostic", alphas=ALPHAS, seed=1, **QUIET)
+    preds, scores, _ = evaluation.decode(b, f, ["lang"], "agnostic", alphas=ALPHAS, seed=1, **QUIET)
     rows = np.flatnonzero((preds["split"].values == "test") & (preds["modality"].values == "image"))
     y = preds["target_lang"].values
     expected = _unique_accuracy(preds["pred_lang"].values[rows], rows, preds["stimulus_id"].values.astype(str), y)
     got = scores[(scores.eval_modality == "image") & (scores.metric == "pairwise_acc")].value.to_numpy()
     np.testing.assert_allclose(got, expected, atol=1e-12)
     # perfect predictions of repeated stimuli are perfect: a repeat is never a wrong candidate
-    cand_rows, target = metrics.unique_candidates(rows, preds["stimulus_id"].values.astype(str))
+    cand_rows, target = evaluation.unique_candidates(rows, preds["stimulus_id"].values.astype(str))
     perfect = torch.as_tensor(y[rows])
-    assert float(metrics.pairwise_accuracy(perfect, torch.as_tensor(y[cand_rows]), target=target)) == 1.0
+    assert float(evaluation.pairwise_accuracy(perfect, torch.as_tensor(y[cand_rows]), target=target)) == 1.0
 
 
 def test_searchlight_scores_repeats_against_unique_stimuli(single_trials):

@@ -1,5 +1,5 @@
 """Snakemake adapter: generate the embedded synthetic dataset."""
-from amodal import synthetic
+from amodal.data import synthetic
 from amodal.workflow import setup_logging
 
 log = setup_logging(snakemake)  # noqa: F821 - injected by Snakemake

@@ -1,7 +1,7 @@
 """Snakemake adapter: gather per-trial scores into the long scores table and the across-subject summary."""
 import pandas as pd
 
-from amodal import decoding
+from amodal import evaluation
 from amodal.workflow import setup_logging
 
 log = setup_logging(snakemake)  # noqa: F821 - injected by Snakemake
@@ -9,9 +9,9 @@ inp, p, out = snakemake.input, snakemake.params, snakemake.output  # noqa: F821
 trials = pd.concat([pd.read_csv(f, sep="\t", dtype={"stimulus_id": str}) for f in inp.trial_scores],
                    ignore_index=True)
 trials.to_csv(out.trial_scores, sep="\t", index=False)
-scores = decoding.subject_scores(trials)
+scores = evaluation.subject_scores(trials)
 scores.to_csv(out.scores, sep="\t", index=False)
-summ = decoding.summary(trials, n_boot=p.evaluation["n_bootstrap"], seed=p.seed, ci=p.evaluation["ci"])
+summ = evaluation.summary(trials, n_boot=p.evaluation["n_bootstrap"], seed=p.seed, ci=p.evaluation["ci"])
 summ.to_csv(out.summary, sep="\t", index=False)
 main = summ[summ.metric == "pairwise_acc"]
 log.info("pairwise accuracy, mean over subjects:\n%s", main.to_string(index=False))

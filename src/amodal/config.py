@@ -1,4 +1,5 @@
-"""Load and validate the workflow configuration against config/config.schema.yaml."""
+"""Load and validate the workflow configuration against its JSON schema (``amodal/schemas/config.schema.yaml``,
+shipped as package data so that a non-editable install validates too)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import yaml
 
 from .errors import ConfigError
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -81,11 +82,15 @@ def _check_consistency(config: dict) -> None:
 
 
 def subjects(config: dict) -> list[str]:
+    """The subjects of a run: ``dataset.subjects`` when listed, else ``sub-01`` .. ``sub-<synthetic.n_subjects>``."""
     listed = config["dataset"].get("subjects") or []
     if listed:
         return list(listed)
-    return [f"sub-{k:02d}" for k in range(1, config["synthetic"]["n_subjects"] + 1)]
+    from .data._layout import subject_ids
+
+    return subject_ids(config["synthetic"]["n_subjects"])
 
 
 def load(path) -> dict:
+    """Read a YAML config file and validate it (:func:`validate`); returns the config dict."""
     return validate(yaml.safe_load(Path(path).read_text()))

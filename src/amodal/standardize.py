@@ -17,8 +17,18 @@ from .errors import DataError
 def train_stats(x: np.ndarray, rows: np.ndarray, constant: str = "keep") -> tuple[np.ndarray, np.ndarray]:
     """Column mean and SD (ddof 0, float64) over ``rows`` of ``x``.
 
-    ``constant``: what a column that is constant over those rows gets: ``keep`` gives it SD 1 (it is only
-    centred, as scikit-learn's StandardScaler does), ``raise`` stops with a DataError.
+    Parameters
+    ----------
+    x : array of shape (n_rows, n_columns)
+    rows : int or bool array
+        The train rows.
+    constant : {"keep", "raise"}
+        What a column constant over those rows gets: ``keep`` gives it SD 1 (it is only centred, as scikit-learn's
+        StandardScaler does), ``raise`` stops with a DataError.
+
+    Returns
+    -------
+    mean, sd : arrays of shape (n_columns,)
     """
     rows = np.asarray(rows)
     if rows.dtype == bool:
@@ -37,6 +47,19 @@ def train_stats(x: np.ndarray, rows: np.ndarray, constant: str = "keep") -> tupl
 
 
 def standardize_train(x: np.ndarray, rows: np.ndarray, constant: str = "keep", dtype=np.float64) -> np.ndarray:
-    """``(x - mean) / sd`` for every row, with the statistics of ``rows`` only (see :func:`train_stats`)."""
+    """``(x - mean) / sd`` for every row, with the statistics of ``rows`` only (:func:`train_stats`).
+
+    Parameters
+    ----------
+    x : array of shape (n_rows, n_columns)
+    rows : int or bool array
+    constant : {"keep", "raise"}
+    dtype : numpy dtype
+        Of the result (computed in float64).
+
+    Returns
+    -------
+    array of shape (n_rows, n_columns)
+    """
     mean, sd = train_stats(x, rows, constant)
     return ((np.asarray(x, dtype=np.float64) - mean) / sd).astype(dtype, copy=False)

@@ -1,4 +1,4 @@
-"""Cortical surface meshes, adjacency and smoothing on the mesh graph."""
+"""Cortical surface meshes, hemisphere names, adjacency and smoothing on the mesh graph."""
 
 from __future__ import annotations
 
@@ -8,8 +8,20 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from . import HEMIS
 from .errors import DataError
+
+HEMIS = ("left", "right")
+"""Hemisphere names, in the order every two-hemisphere array of amodal stacks them."""
+HEMI_BIDS = {"left": "L", "right": "R"}
+"""BIDS ``hemi-`` letter of each hemisphere."""
+
+
+def hemi_from_bids(letter: str) -> str:
+    """The hemisphere name (``"left"``/``"right"``) of a BIDS ``hemi-`` letter (``"L"``/``"R"``)."""
+    for name, bids in HEMI_BIDS.items():
+        if bids == letter:
+            return name
+    raise DataError(f"unknown hemisphere letter {letter!r}; BIDS uses {sorted(HEMI_BIDS.values())}")
 
 N_VERTICES = {"fsaverage3": 642, "fsaverage4": 2562, "fsaverage5": 10242, "fsaverage6": 40962,
               "fsaverage7": 163842, "fsaverage": 163842}
@@ -72,7 +84,19 @@ def smoothing_operator(faces: np.ndarray, n_vertices: int) -> sp.csr_matrix:
 
 
 def smooth(data: np.ndarray, operator: sp.csr_matrix, n_iter: int) -> np.ndarray:
-    """Smooth ``data`` (n_vertices, ...) by ``n_iter`` neighbour-averaging steps."""
+    """Smooth ``data`` by ``n_iter`` neighbour-averaging steps on the mesh graph.
+
+    Parameters
+    ----------
+    data : array of shape (n_vertices,) or (n_vertices, n_maps)
+    operator : sparse matrix of shape (n_vertices, n_vertices)
+        :func:`smoothing_operator`.
+    n_iter : int
+
+    Returns
+    -------
+    float64 array of the shape of ``data``
+    """
     out = np.asarray(data, dtype=np.float64)
     for _ in range(int(n_iter)):
         out = operator @ out

@@ -1,8 +1,7 @@
-"""Helpers for workflow_scripts: logging to the rule's log file, and sidecars."""
+"""Helpers for workflow_scripts: logging to the rule's log file, thread limits, and JSON sidecars."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -59,21 +58,7 @@ def setup_logging(smk) -> logging.Logger:
 
 
 def write_sidecar(path, **fields) -> None:
-    Path(path).write_text(json.dumps(fields, indent=2, sort_keys=True, default=str))
+    """Write ``fields`` as an indented, key-sorted JSON sidecar at ``path`` (:func:`amodal.sidecars.write_sidecar`)."""
+    from .sidecars import write_sidecar as _write
 
-
-def track_device(device):
-    """Reset CUDA peak-memory counters; returns a function that logs the peak (GPU rules call both)."""
-    import torch
-
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(dev)
-
-    def report(log):
-        if dev.type == "cuda":
-            log(f"peak CUDA memory: {torch.cuda.max_memory_allocated(dev) / 2**20:.1f} MiB")
-        else:
-            log(f"ran on {dev}")
-
-    return report
+    _write(path, fields)

@@ -1,0 +1,63 @@
+"""The one GIFTI writer of amodal: functional maps (betas, statistics) and label maps, per hemisphere.
+
+Every file names its hemisphere in the ``AnatomicalStructurePrimary`` metadata (``CortexLeft``/``CortexRight``),
+as FreeSurfer, Connectome Workbench and nilearn expect.
+"""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+
+STRUCTURE = {"left": "CortexLeft", "right": "CortexRight"}
+
+
+def _meta(hemi: str):
+    return nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary": STRUCTURE[hemi]})
+
+
+def write_func_gifti(path, data: np.ndarray, hemi: str) -> None:
+    """Write float32 maps as a ``.func.gii`` with one data array per map.
+
+    Parameters
+    ----------
+    path : str or Path
+    data : array of shape (n_vertices,) or (n_maps, n_vertices)
+        One map, or one map per row (for example one beta map per trial).
+    hemi : {"left", "right"}
+    """
+    data = np.asarray(data)
+    rows = data[None] if data.ndim == 1 else data
+    darrays = [nib.gifti.GiftiDataArray(np.ascontiguousarray(row, dtype=np.float32),
+                                        intent="NIFTI_INTENT_ESTIMATE", datatype="NIFTI_TYPE_FLOAT32")
+               for row in rows]
+    nib.save(nib.gifti.GiftiImage(meta=_meta(hemi), darrays=darrays), str(path))
+
+
+def write_label_gifti(path, labels: np.ndarray, names: dict[int, str], hemi: str, colours=None) -> None:
+    """Write an integer label map as a ``.label.gii`` with its label table.
+
+    Parameters
+    ----------
+    path : str or Path
+    labels : int array of shape (n_vertices,)
+    names : dict of int to str
+        Key to name; key 0 is drawn transparent grey.
+    hemi : {"left", "right"}
+    colours : dict of int to RGBA tuple, optional
+        Colour per key (default: matplotlib's ``tab10``).
+    """
+    import matplotlib
+
+    table = nib.gifti.GiftiLabelTable()
+    cmap = matplotlib.colormaps["tab10"]
+    for key, name in sorted(names.items()):
+        lab = nib.gifti.GiftiLabel(key=int(key))
+        lab.label = name
+        rgba = (0.85, 0.85, 0.85, 0.0) if key == 0 else (colours or {}).get(key, cmap(key % 10))
+        lab.red, lab.green, lab.blue, lab.alpha = rgba
+        table.labels.append(lab)
+    img = nib.gifti.GiftiImage(labeltable=table, meta=_meta(hemi))
+    img.add_gifti_data_array(nib.gifti.GiftiDataArray(np.asarray(labels, dtype=np.int32),
+                                                      intent="NIFTI_INTENT_LABEL", datatype="NIFTI_TYPE_INT32"))
+    nib.save(img, str(path))

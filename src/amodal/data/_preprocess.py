@@ -1,0 +1,155 @@
+"""Beta preprocessing: mask bad vertices, z-score with train statistics, average repeats, write Zarr.
+
+The store holds one DataArray ``betas`` (trial × vertex, float32) with coordinates ``stimulus_id``,
+``modality`` and ``split`` and ``run`` (of the first presentation) on trials, and ``hemi`` and ``vertex_index`` (index in that hemisphere's mesh)
+on vertices. Masked vertices are left out of the array; ``attrs`` record how many and why.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..standardize import train_stats
+from ..surface import HEMIS, N_VERTICES
+from . import _io as dataset
+
+
+def bad_vertex_mask(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices to mask: any NaN, or constant over every trial.
+
+    Parameters
+    ----------
+    data : array of shape (n_trials, n_vertices)
+
+    Returns
+    -------
+    nan, constant : bool arrays of shape (n_vertices,)
+        Disjoint: a vertex with a NaN is not also counted as constant.
+    """
+    nan = np.isnan(data).any(axis=0)
+    with np.errstate(invalid="ignore"):
+        constant = ~nan & (np.nanmax(data, axis=0) == np.nanmin(data, axis=0))
+    return nan, constant
+
+
+def zscore_train(data: np.ndarray, is_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Z-score each column with the mean and SD of the train rows only, and apply that to every row.
+
+    This puts every vertex on one scale in the store; each decoder standardises again with its own train rows
+    (:mod:`amodal.standardize`), which a z-score here does not change.
+
+    Parameters
+    ----------
+    data : array of shape (n_trials, n_vertices)
+    is_train : bool array of shape (n_trials,)
+
+    Returns
+    -------
+    z : float32 array of shape (n_trials, n_vertices)
+    mean, sd : float64 arrays of shape (n_vertices,)
+
+    Raises
+    ------
+    DataError
+        When a column is constant over the train rows (mask it first).
+    """
+    mean, sd = train_stats(data, is_train, constant="raise")
+    return ((data - mean) / sd).astype(np.float32), mean, sd
+
+
+def average_repeats(data: np.ndarray, trials: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Average the rows that share (stimulus_id, modality, split), in order of first appearance.
+
+    Parameters
+    ----------
+    data : array of shape (n_trials, n_vertices)
+    trials : pandas.DataFrame
+        The trials table (``stimulus_id``, ``modality``, ``split`` and optionally ``run``), one row per data row.
+
+    Returns
+    -------
+    averaged : float32 array of shape (n_unique, n_vertices)
+    meta : pandas.DataFrame
+        One row per averaged row: the keys, ``n_repeats`` and the ``run`` of the first presentation.
+    """
+    keys = ["stimulus_id", "modality", "split"]
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(trials[keys]), sort=False)
+    n = len(uniques)
+    sums = np.zeros((n, data.shape[1]), dtype=np.float64)
+    np.add.at(sums, codes, data)
+    counts = np.bincount(codes, minlength=n)
+    out = (sums / counts[:, None]).astype(np.float32)
+    meta = pd.DataFrame(list(uniques), columns=keys)
+    meta["n_repeats"] = counts
+    if "run" in trials:  # the run of the first presentation
+        first = pd.Series(np.arange(len(codes))).groupby(codes).min().to_numpy()
+        meta["run"] = trials["run"].to_numpy()[first]
+    return out, meta
+
+
+def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=print) -> xr.Dataset:
+    """Preprocess one subject: mask bad vertices, z-score with train statistics, average repeats.
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset root (layout of :mod:`amodal.data._layout`).
+    subject : str
+    mesh : str
+        fsaverage resolution of the betas (``"fsaverage5"``...).
+    average : bool
+        Average repeated presentations (the reference does).
+    log : callable
+        Receives one line per hemisphere with the masked counts.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``betas`` of shape (n_trials, n_kept_vertices) float32, trial coordinates ``stimulus_id``, ``modality``,
+        ``split``, ``n_repeats``, ``run`` and vertex coordinates ``hemi``, ``vertex_index`` (see the module
+        docstring); ``attrs["mask_report"]`` records what was masked and why.
+    """
+    stim = dataset.read_stimuli(root)
+    trials = dataset.read_trials(root, subject, stimulus_ids=stim["id"])
+    nv = N_VERTICES[mesh]
+    parts, hemi_coord, index_coord, report = [], [], [], {}
+    for hemi in HEMIS:
+        data = dataset.read_betas(root, subject, hemi, len(trials), nv)
+        nan, constant = bad_vertex_mask(data)
+        keep = ~(nan | constant)
+        report[hemi] = {"n_vertices": nv, "n_nan": int(nan.sum()), "n_constant": int(constant.sum()),
+                        "n_kept": int(keep.sum())}
+        log(f"{subject} {hemi}: masked {int(nan.sum())} NaN and {int(constant.sum())} constant vertices "
+            f"of {nv}; {int(keep.sum())} kept")
+        parts.append(data[:, keep])
+        hemi_coord += [hemi] * int(keep.sum())
+        index_coord.append(np.flatnonzero(keep))
+    data = np.concatenate(parts, axis=1)
+    is_train = (trials["split"] == "train").to_numpy()
+    z, _, _ = zscore_train(data, is_train)
+    if average:
+        z, meta = average_repeats(z, trials)
+    else:
+        meta = trials[["stimulus_id", "modality", "split", "run"]].copy()
+        meta["n_repeats"] = 1
+    ds = xr.Dataset(
+        {"betas": (("trial", "vertex"), z)},
+        coords={
+            "trial": np.arange(z.shape[0]),
+            "stimulus_id": ("trial", meta["stimulus_id"].to_numpy(dtype=str)),
+            "modality": ("trial", meta["modality"].to_numpy(dtype=str)),
+            "split": ("trial", meta["split"].to_numpy(dtype=str)),
+            "n_repeats": ("trial", meta["n_repeats"].to_numpy(dtype=np.int32)),
+            "run": ("trial", meta["run"].astype(str).to_numpy(dtype=str)),
+            "hemi": ("vertex", np.array(hemi_coord, dtype=str)),
+            "vertex_index": ("vertex", np.concatenate(index_coord).astype(np.int32)),
+        },
+        attrs={"subject": subject, "mesh": mesh, "average_repeats": bool(average),
+               "zscore": "per vertex with train-split mean and SD (ddof=0), applied to all splits",
+               "mask_report": json.dumps(report)},
+    )
+    return ds

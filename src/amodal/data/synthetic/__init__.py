@@ -1,0 +1,15 @@
+"""The embedded synthetic dataset: procedurally drawn scenes with captions written from the same scene, and
+surface betas on fsaverage with planted visual, language and modality-invariant regions (METHOD §9).
+
+:func:`generate` writes the dataset in the layout of :mod:`amodal.data`, so every later stage reads it as it
+reads real data.
+"""
+
+from ._generator import (REGION_TYPES, TEMPLATES, make_stimuli, make_trials, region_profile, simulate_subject,
+                         stimulus_sources, subjects_of, template_atlas, generate)
+from ._scenes import (Scene, SceneObject, appearance_vector, caption, render, sample_scene, semantic_vector,
+                      text_vector)
+
+__all__ = ["REGION_TYPES", "TEMPLATES", "Scene", "SceneObject", "appearance_vector", "caption", "generate",
+           "make_stimuli", "make_trials", "region_profile", "render", "sample_scene", "semantic_vector",
+           "simulate_subject", "stimulus_sources", "subjects_of", "template_atlas", "text_vector"]

@@ -1,0 +1,16 @@
+"""Evaluation: pairwise accuracy and retrieval, decoders fitted and scored per training mode, and the
+hierarchical bootstrap (METHOD §4).
+
+:func:`decode` fits one ridge decoder per feature set for a training mode (``images``, ``captions`` or
+``agnostic``) and scores it within modality, across modality and on imagery trials; :func:`subject_scores`
+and :func:`summary` aggregate the per-trial scores over trials and subjects.
+"""
+
+from ._bootstrap import hierarchical_bootstrap
+from ._decoding import KEYS, MODE_MODALITIES, TRAINING_MODES, comparison, decode, subject_scores, summary
+from ._metrics import (cosine_distance, pairwise_accuracy, pairwise_accuracy_rows, recall_at, retrieval_ranks,
+                       standardize_rows, top_k, unique_candidates)
+
+__all__ = ["KEYS", "MODE_MODALITIES", "TRAINING_MODES", "comparison", "cosine_distance", "decode",
+           "hierarchical_bootstrap", "pairwise_accuracy", "pairwise_accuracy_rows", "recall_at", "retrieval_ranks",
+           "standardize_rows", "subject_scores", "summary", "top_k", "unique_candidates"]

@@ -1,0 +1,16 @@
+"""Figures: surface plotting on the inflated fsaverage mesh, the dataset QC figure, the decoding figures (Figs 4–7,
+Appendix 6) and the searchlight figures (Figs 8–10, Appendix 5), in the style of the reference paper.
+
+Matplotlib runs with the Agg backend: figures are written to files, never shown.
+"""
+
+from ._surface import VIEWS, plot_surface_map, save, surface_assets, surface_axes  # first: selects Agg
+from ._decoding import (MODE_COLOURS, MODE_LABELS, app6_per_subject, decoding_figures, fig4_decoder_types,
+                        fig5_within_cross, retrieval_grid)
+from ._qc import TYPE_COLOURS, qc_figure, region_types, split_half_reliability, trial_counts
+from ._searchlight import NOT_OUTLINED, all_figures, app5, fig8, figure9_regions, tfce_figure
+
+__all__ = ["MODE_COLOURS", "MODE_LABELS", "NOT_OUTLINED", "TYPE_COLOURS", "VIEWS", "all_figures", "app5",
+           "app6_per_subject", "decoding_figures", "fig4_decoder_types", "fig5_within_cross", "fig8",
+           "figure9_regions", "plot_surface_map", "qc_figure", "region_types", "retrieval_grid", "save",
+           "split_half_reliability", "surface_assets", "surface_axes", "tfce_figure", "trial_counts"]

@@ -1,0 +1,66 @@
+"""The dataset and results layout that rules and library share, and the one GIFTI writer."""
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from amodal import data
+from amodal.errors import DataError
+from amodal.surface import HEMI_BIDS, HEMIS, hemi_from_bids
+
+
+def test_dataset_files_follow_the_layout(tmp_path):
+    files = data.dataset_files(tmp_path, "sub-03")
+    assert files["stimuli"] == str(tmp_path / "stimuli" / "stimuli.tsv")
+    assert files["trials"] == str(tmp_path / "sub-03" / "sub-03_trials.tsv")
+    assert files["betas"] == [str(tmp_path / "sub-03" / f"sub-03_hemi-{h}_betas.func.gii") for h in ("L", "R")]
+    assert data.dataset_root(files["trials"]) == str(tmp_path)
+
+
+def test_hemisphere_letters_round_trip():
+    assert [hemi_from_bids(HEMI_BIDS[h]) for h in HEMIS] == list(HEMIS)
+    with pytest.raises(DataError, match="unknown hemisphere letter 'X'"):
+        hemi_from_bids("X")
+
+
+def test_searchlight_store_names_parse_back():
+    paths = [data.searchlight_store_path("res", s, m, h, k) for s in ("sub-01", "sub-02")
+             for m in ("images", "agnostic") for h in ("L", "R") for k in ("1of2", "2of2")]
+    groups = data.group_searchlight_stores(paths)
+    assert len(groups) == 2 * 2 * 2
+    assert groups[("sub-02", "agnostic", "right")] == [
+        "res/searchlight/sub-02/sub-02_mode-agnostic_hemi-R_shard-1of2.zarr",
+        "res/searchlight/sub-02/sub-02_mode-agnostic_hemi-R_shard-2of2.zarr"]
+    with pytest.raises(DataError, match="not a searchlight store name"):
+        data.group_searchlight_stores(["res/searchlight/sub-01/betas.zarr"])
+
+
+@pytest.mark.parametrize("shape", [(7,), (3, 7)])
+def test_func_gifti_writes_one_float32_array_per_map(tmp_path, shape):
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) / 3
+    path = tmp_path / "m.func.gii"
+    data.write_func_gifti(path, x, "left")
+    img = nib.load(path)
+    assert img.meta["AnatomicalStructurePrimary"] == "CortexLeft"
+    got = np.stack([d.data for d in img.darrays])
+    assert got.dtype == np.float32 and got.shape == (1 if len(shape) == 1 else 3, 7)
+    np.testing.assert_array_equal(got.reshape(shape), x.astype(np.float32))
+
+
+def test_label_gifti_round_trips(tmp_path):
+    path = tmp_path / "a.label.gii"
+    data.write_labels(path, np.array([0, 2, 2, 1]), {0: "background", 1: "V1", 2: "A1"}, "right")
+    labels, names = data.read_labels(path)
+    np.testing.assert_array_equal(labels, [0, 2, 2, 1])
+    assert names == {0: "background", 1: "V1", 2: "A1"}
+    assert nib.load(path).meta["AnatomicalStructurePrimary"] == "CortexRight"
+
+
+def test_read_planted(tmp_path):
+    assert data.read_planted([]) is None and data.read_planted(None) is None
+    path = tmp_path / "planted.json"
+    path.write_text(json.dumps({"region_types": {"v1": "visual"}}))
+    assert data.read_planted([str(path)])["region_types"] == {"v1": "visual"}
+    with pytest.raises(DataError, match="missing planted ground truth"):
+        data.read_planted(tmp_path / "nothing.json")

@@ -1,0 +1,132 @@
+"""Beta preprocessing: train-only z-scoring, repeat averaging, masking, and clear errors on bad input."""
+import shutil
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from amodal import data as amodal_data
+from amodal.errors import DataError
+
+
+def test_zscore_uses_train_statistics_only(rng):
+    data = rng.normal(3.0, 2.0, size=(50, 7))
+    is_train = np.zeros(50, bool)
+    is_train[:30] = True
+    z, mean, sd = amodal_data.zscore_train(data, is_train)
+    np.testing.assert_allclose(z[is_train].mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(z[is_train].std(0), 1, atol=1e-5)
+    np.testing.assert_allclose(mean, data[:30].mean(0))
+    # changing test rows changes nothing about the train statistics or the train rows
+    data2 = data.copy()
+    data2[30:] = 1e6
+    z2, mean2, sd2 = amodal_data.zscore_train(data2, is_train)
+    np.testing.assert_array_equal(z2[:30], z[:30])
+    np.testing.assert_array_equal(mean2, mean)
+    # and test rows use the train transform, not their own statistics
+    np.testing.assert_allclose(z[30:], ((data[30:] - data[:30].mean(0)) / data[:30].std(0)), rtol=1e-5)
+
+
+def test_average_repeats():
+    trials = pd.DataFrame({"stimulus_id": ["a", "b", "a", "a"], "modality": ["image", "image", "image", "caption"],
+                           "split": ["test"] * 4})
+    data = np.array([[1.0, 2.0], [5.0, 5.0], [3.0, 4.0], [7.0, 7.0]])
+    out, meta = amodal_data.average_repeats(data, trials)
+    assert meta[["stimulus_id", "modality"]].values.tolist() == [["a", "image"], ["b", "image"], ["a", "caption"]]
+    np.testing.assert_allclose(out, [[2.0, 3.0], [5.0, 5.0], [7.0, 7.0]])
+    assert meta["n_repeats"].tolist() == [2, 1, 1]
+
+
+def test_preprocess_subject(small_dataset):
+    ds = amodal_data.preprocess_subject(small_dataset, "sub-01", "fsaverage5", log=lambda *a: None)
+    trials = amodal_data.read_trials(small_dataset, "sub-01")
+    n_unique = len(trials.drop_duplicates(["stimulus_id", "modality", "split"]))
+    assert ds.sizes["trial"] == n_unique
+    b = ds["betas"].values
+    train = ds["split"].values == "train"
+    np.testing.assert_allclose(b[train].mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(b[train].std(0), 1, atol=1e-3)
+    assert set(ds["modality"].values) == {"image", "caption", "imagery"}
+    assert np.all(ds["n_repeats"].values[ds["split"].values == "test"] == 2)
+    # the constant medial wall is masked
+    assert ds.sizes["vertex"] < 2 * 10242
+    assert not np.isnan(b).any()
+
+
+def _copy(src, dst):
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_nan_vertices_are_masked_and_reported(small_dataset, tmp_path):
+    root = _copy(small_dataset, tmp_path / "ds")
+    path = amodal_data.betas_gifti(root, "sub-01", "left")
+    trials = amodal_data.read_trials(root, "sub-01")
+    data = amodal_data.read_betas(root, "sub-01", "left", len(trials), 10242).copy()
+    data[5, [10, 11, 12]] = np.nan
+    amodal_data.write_betas(path, data, "left")
+    lines = []
+    ds = amodal_data.preprocess_subject(root, "sub-01", "fsaverage5", log=lines.append)
+    left_idx = ds["vertex_index"].values[ds["hemi"].values == "left"]
+    assert not {10, 11, 12} & set(left_idx.tolist())
+    assert any("masked 3 NaN" in line for line in lines)
+
+
+def test_missing_file_names_the_file(small_dataset, tmp_path):
+    root = _copy(small_dataset, tmp_path / "ds")
+    path = amodal_data.betas_gifti(root, "sub-02", "right")
+    path.unlink()
+    with pytest.raises(DataError, match=str(path.name)):
+        amodal_data.preprocess_subject(root, "sub-02", "fsaverage5", log=lambda *a: None)
+
+
+def test_wrong_vertex_count_names_the_file(small_dataset, tmp_path):
+    root = _copy(small_dataset, tmp_path / "ds")
+    trials = amodal_data.read_trials(root, "sub-01")
+    amodal_data.write_betas(amodal_data.betas_gifti(root, "sub-01", "left"), np.zeros((len(trials), 642)), "left")
+    with pytest.raises(DataError, match=r"sub-01_hemi-L_betas.func.gii: 642 vertices.*10242"):
+        amodal_data.preprocess_subject(root, "sub-01", "fsaverage5", log=lambda *a: None)
+
+
+def test_wrong_number_of_maps_names_the_file(small_dataset, tmp_path):
+    root = _copy(small_dataset, tmp_path / "ds")
+    amodal_data.write_betas(amodal_data.betas_gifti(root, "sub-01", "left"), np.zeros((4, 10242)), "left")
+    with pytest.raises(DataError, match=r"sub-01_hemi-L_betas.func.gii: 4 beta maps"):
+        amodal_data.preprocess_subject(root, "sub-01", "fsaverage5", log=lambda *a: None)
+
+
+def test_unknown_stimulus_names_file_and_row(small_dataset, tmp_path):
+    root = _copy(small_dataset, tmp_path / "ds")
+    path = amodal_data.trials_tsv(root, "sub-01")
+    t = pd.read_csv(path, sep="\t", dtype=str)
+    t.loc[7, "stimulus_id"] = "nope-123"
+    t.to_csv(path, sep="\t", index=False)
+    with pytest.raises(DataError, match=r"sub-01_trials.tsv, row 9 \(trial 7\): stimulus_id 'nope-123'"):
+        amodal_data.preprocess_subject(root, "sub-01", "fsaverage5", log=lambda *a: None)
+
+
+def test_bad_modality_names_file_and_row(small_dataset, tmp_path):
+    root = _copy(small_dataset, tmp_path / "ds")
+    path = amodal_data.trials_tsv(root, "sub-01")
+    t = pd.read_csv(path, sep="\t", dtype=str)
+    t.loc[3, "modality"] = "sound"
+    t.to_csv(path, sep="\t", index=False)
+    with pytest.raises(DataError, match=r"row 5: modality 'sound'"):
+        amodal_data.read_trials(root, "sub-01")
+
+
+def test_zarr_roundtrip(small_dataset, tmp_path):
+    ds = amodal_data.preprocess_subject(small_dataset, "sub-02", "fsaverage5", log=lambda *a: None)
+    amodal_data.write_store(ds, tmp_path / "s.zarr")
+    back = amodal_data.read_store(tmp_path / "s.zarr", "betas")
+    np.testing.assert_array_equal(back["betas"].values, ds["betas"].values)
+    assert list(back["stimulus_id"].values) == list(ds["stimulus_id"].values)
+    with pytest.raises(DataError, match="missing preprocessed store"):
+        amodal_data.read_store(tmp_path / "nothing.zarr", "betas")
+
+
+def test_gifti_metadata(small_dataset):
+    img = nib.load(amodal_data.betas_gifti(small_dataset, "sub-01", "right"))
+    assert img.meta["AnatomicalStructurePrimary"] == "CortexRight"
+    assert img.darrays[0].data.dtype == np.float32
