@@ -66,6 +66,8 @@ def test_end_to_end_decoding_outputs(tiny_run):
     for name in ("fig4_decoder_types", "fig5_within_cross", "fig6_retrieval_images", "fig7_retrieval_captions",
                  "app6_per_subject"):
         assert (wd / f"results/figures/{name}.png").stat().st_size > 20_000
+    # no time of writing in the gzip header: the same results give the same bytes
+    assert (wd / "results/decoding/trial_scores.tsv.gz").read_bytes()[4:8] == bytes(4)
     feats = xr.open_zarr(wd / "results/features/minilm_gabor.zarr", consolidated=False)
     assert {"vision", "lang", "avg"} <= set(feats.data_vars) and feats.attrs["extractor_version"]
     assert "extracting gabor" in (wd / "logs/features/gabor.log").read_text()
