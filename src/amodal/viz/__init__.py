@@ -8,9 +8,11 @@ from ._surface import VIEWS, plot_surface_map, save, surface_assets, surface_axe
 from ._decoding import (MODE_COLOURS, MODE_LABELS, app6_per_subject, decoding_figures, fig4_decoder_types,
                         fig5_within_cross, retrieval_grid)
 from ._qc import TYPE_COLOURS, qc_figure, region_types, split_half_reliability, trial_counts
-from ._searchlight import NOT_OUTLINED, all_figures, app5, fig8, figure9_regions, tfce_figure
+from ._searchlight import (NOT_OUTLINED, SMALL_CLUSTER, all_figures, app5, cluster_phrase, facing_view, fig8,
+                           figure9_regions, tfce_figure)
 
-__all__ = ["MODE_COLOURS", "MODE_LABELS", "NOT_OUTLINED", "TYPE_COLOURS", "VIEWS", "all_figures", "app5",
-           "app6_per_subject", "decoding_figures", "fig4_decoder_types", "fig5_within_cross", "fig8",
-           "figure9_regions", "plot_surface_map", "qc_figure", "region_types", "retrieval_grid", "save",
-           "split_half_reliability", "surface_assets", "surface_axes", "tfce_figure", "trial_counts"]
+__all__ = ["MODE_COLOURS", "MODE_LABELS", "NOT_OUTLINED", "SMALL_CLUSTER", "TYPE_COLOURS", "VIEWS", "all_figures",
+           "app5", "app6_per_subject", "cluster_phrase", "decoding_figures", "facing_view", "fig4_decoder_types",
+           "fig5_within_cross", "fig8", "figure9_regions", "plot_surface_map", "qc_figure", "region_types",
+           "retrieval_grid", "save", "split_half_reliability", "surface_assets", "surface_axes", "tfce_figure",
+           "trial_counts"]

@@ -105,6 +105,32 @@ def _colorbar(fig, ax, cmap, vmin, vmax, threshold, label):
     bar.set_label(label, fontsize=8)
 
 
+SMALL_CLUSTER = 10
+"""Clusters with fewer vertices than this are circled at their peak: a few vertices cannot be seen on the mesh."""
+
+
+def cluster_phrase(n_clusters: int, n_vertices: int) -> str:
+    """``"1 cluster, 1 vertex"``, ``"4 clusters, 1993 vertices"``: the counts in a figure title."""
+    return (f"{n_clusters} cluster{'' if n_clusters == 1 else 's'}, "
+            f"{n_vertices} {'vertex' if n_vertices == 1 else 'vertices'}")
+
+
+def facing_view(normals: np.ndarray, hemi: str, view: str) -> np.ndarray:
+    """Whether each vertex faces the camera of a lateral or medial view (nilearn's: lateral looks at the left
+    hemisphere from −x and at the right one from +x), from its outward normal (n_vertices, 3); bool (n_vertices,)."""
+    toward = -1.0 if (hemi == "left") == (view == "lateral") else 1.0
+    return normals[:, 0] * toward > 0
+
+
+def _vertex_normals(coords: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    tri = coords[faces]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    vn = np.zeros_like(coords, dtype=np.float64)
+    for k in range(3):
+        np.add.at(vn, faces[:, k], fn)
+    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+
+
 def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataFrame, regions, title, summary):
     tf = _load(group_dir, mesh, test_map, "tfce")
     cutoff = summary["test_maps"].get(test_map, {}).get("tfce_cutoff", np.inf)
@@ -126,13 +152,26 @@ def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataF
             nplt.plot_surf_contours(surf_mesh=inflated.parts[hemi], roi_map=labels, levels=present,
                                     colors=[colours(key % 10) for key in present], axes=ax, figure=fig,
                                     legend=False)
+        small = sig[(sig.hemi == hemi) & (sig["size"] < SMALL_CLUSTER)]
+        if len(small):
+            part = inflated.parts[hemi]
+            xyz = np.asarray(part.coordinates, dtype=float)
+            seen = facing_view(_vertex_normals(xyz, np.asarray(part.faces)), hemi, view)
+            peaks = [int(v) for v in small["peak_vertex"] if seen[int(v)]]
+            if peaks:
+                ax.computed_zorder = False  # mplot3d would otherwise sort the circle behind the surface
+                ax.scatter(*xyz[peaks].T, s=90, facecolors="none", edgecolors="#00b4ff", linewidths=1.8,
+                           depthshade=False, zorder=10)
     _colorbar(fig, ax, "hot", 0.0, vmax, cutoff if np.isfinite(cutoff) else None, "TFCE")
     handles = [plt.Line2D([], [], color=colours(key % 10), lw=2, label=names[key]) for key in regions]
+    if len(sig) and (sig["size"] < SMALL_CLUSTER).any():
+        handles.append(plt.Line2D([], [], ls="", marker="o", markersize=8, markerfacecolor="none",
+                                  markeredgecolor="#00b4ff", label=f"cluster of < {SMALL_CLUSTER} vertices"))
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.2), ncol=min(len(handles), 6),
                fontsize=8, frameon=False, title="outlined atlas regions", title_fontsize=8)
     n_sig = int(sig["size"].sum()) if len(sig) else 0
     fig.suptitle(f"{title}\nTFCE thresholded at {cutoff:.0f} (FWER p ≤ {summary['p_threshold']}); "
-                 f"{len(sig)} clusters, {n_sig} vertices", fontsize=11)
+                 f"{cluster_phrase(len(sig), n_sig)}", fontsize=11)
 
 
 def tfce_figure(group_dir, mesh, atlas, clusters, summary, test_map, title, out, dpi=120, regions=None):
