@@ -66,7 +66,7 @@ def default_snr_decoding(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """The whole workflow run once, locally, on the tiny config (tests/fixtures/tiny.yaml)."""
-    from .test_workflow import make_workdir, snakemake
+    from .workflow.test_workflow import make_workdir, snakemake
 
     wd = make_workdir(tmp_path_factory.mktemp("tiny"))
     snakemake(wd)

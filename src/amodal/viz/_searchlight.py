@@ -116,8 +116,22 @@ def cluster_phrase(n_clusters: int, n_vertices: int) -> str:
 
 
 def facing_view(normals: np.ndarray, hemi: str, view: str) -> np.ndarray:
-    """Whether each vertex faces the camera of a lateral or medial view (nilearn's: lateral looks at the left
-    hemisphere from −x and at the right one from +x), from its outward normal (n_vertices, 3); bool (n_vertices,)."""
+    """Whether each vertex faces the camera of a lateral or medial view.
+
+    nilearn's lateral view looks at the left hemisphere from −x and at the right one from +x; the medial views the
+    other way.
+
+    Parameters
+    ----------
+    normals : array of shape (n_vertices, 3)
+        Outward vertex normals.
+    hemi : {"left", "right"}
+    view : {"lateral", "medial"}
+
+    Returns
+    -------
+    bool array of shape (n_vertices,)
+    """
     toward = -1.0 if (hemi == "left") == (view == "lateral") else 1.0
     return normals[:, 0] * toward > 0
 

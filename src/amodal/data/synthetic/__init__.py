@@ -7,9 +7,10 @@ reads real data.
 
 from ._generator import (REGION_TYPES, TEMPLATES, make_stimuli, make_trials, region_profile, simulate_subject,
                          stimulus_sources, subjects_of, template_atlas, generate)
-from ._scenes import (Scene, SceneObject, appearance_vector, caption, render, sample_scene, semantic_vector,
-                      text_vector)
+from ._scenes import (BACKGROUNDS, CATEGORIES, COLOURS, HPOS, SIZES, VPOS, Scene, SceneObject, appearance_vector,
+                      caption, render, sample_scene, semantic_vector, text_vector)
 
-__all__ = ["REGION_TYPES", "TEMPLATES", "Scene", "SceneObject", "appearance_vector", "caption", "generate",
-           "make_stimuli", "make_trials", "region_profile", "render", "sample_scene", "semantic_vector",
-           "simulate_subject", "stimulus_sources", "subjects_of", "template_atlas", "text_vector"]
+__all__ = ["BACKGROUNDS", "CATEGORIES", "COLOURS", "HPOS", "REGION_TYPES", "SIZES", "TEMPLATES", "VPOS", "Scene",
+           "SceneObject", "appearance_vector", "caption", "generate", "make_stimuli", "make_trials",
+           "region_profile", "render", "sample_scene", "semantic_vector", "simulate_subject", "stimulus_sources",
+           "subjects_of", "template_atlas", "text_vector"]
