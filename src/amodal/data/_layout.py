@@ -1,4 +1,4 @@
-"""The on-disk dataset layout shared by the synthetic generator and real data, with validating readers.
+"""The on-disk dataset layout shared by the synthetic generator and real data (readers in :mod:`amodal.data._io`).
 
 Layout under a dataset root::
 
@@ -64,8 +64,6 @@ def atlas_gifti(root, hemi: str) -> Path:
 def planted_json(root) -> Path:
     """Path of the synthetic ground truth (``<root>/atlas/planted.json``; real datasets have none)."""
     return Path(root) / "atlas" / "planted.json"
-
-
 
 
 def subject_ids(n: int) -> list[str]:

@@ -42,8 +42,7 @@ from ..evaluation._decoding import MODE_MODALITIES
 from ..features import targets_for
 from ..standardize import standardize_train
 from ._kernels import block_kernel as _block_kernel, win_sums_kernel as _win_sums_kernel
-from ._permutations import (derangement, imagery_null_is_exhaustive, imagery_orderings, null_permutations,
-                            target_assignments)
+from ._permutations import imagery_null_is_exhaustive, null_permutations, target_assignments
 
 # acc_imagery*: against the imagery targets (3) or those plus every unique test stimulus (73); ``_unstd``
 # without z-scoring the imagery predictions (the reference's Fig. 10 variant is acc_imagery_73_unstd)
