@@ -138,33 +138,9 @@ def read_betas(root, subject: str, hemi: str, n_trials: int, n_vertices: int) ->
     return data.astype(np.float32, copy=False)
 
 
-def write_betas(path, data: np.ndarray, hemi: str) -> None:
-    """Write betas as a GIFTI with one float32 data array per trial.
-
-    Parameters
-    ----------
-    path : str or Path
-        The ``.func.gii`` file to write.
-    data : array of shape (n_trials, n_vertices)
-    hemi : {"left", "right"}
-    """
-    write_func_gifti(path, data, hemi)
-
-
-def write_labels(path, labels: np.ndarray, names: dict[int, str], hemi: str, colours=None) -> None:
-    """Write an integer label map as a GIFTI ``.label.gii`` with its label table.
-
-    Parameters
-    ----------
-    path : str or Path
-    labels : int array of shape (n_vertices,)
-    names : dict of int to str
-        The label table (0 is the unlabelled background).
-    hemi : {"left", "right"}
-    colours : dict of int to RGBA tuple, optional
-        Colours per key (default: matplotlib's ``tab10``).
-    """
-    write_label_gifti(path, labels, names, hemi, colours)
+# The layout's writers are the GIFTI module's, under the names the layout uses (no wrappers around them).
+write_betas = write_func_gifti
+write_labels = write_label_gifti
 
 
 def read_labels(path) -> tuple[np.ndarray, dict[int, str]]:

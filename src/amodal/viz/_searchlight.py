@@ -155,6 +155,9 @@ def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataF
 
     inflated, _ = plotting.surface_assets(mesh)
     colours = plt.get_cmap("tab10")  # by atlas key, so a region has the same colour in Figs 9 and 10
+    normals = {h: _vertex_normals(np.asarray(inflated.parts[h].coordinates, dtype=float),
+                                  np.asarray(inflated.parts[h].faces))
+               for h in HEMIS if ((sig.hemi == h) & (sig["size"] < SMALL_CLUSTER)).any()}  # once per hemisphere
     for k, (hemi, view) in enumerate(plotting.VIEWS):
         ax = fig.add_subplot(gs[row, k], projection="3d")
         plotting.plot_surface_map(ax, tf, hemi, view, mesh, kind="stat", cmap="hot", vmin=0, vmax=vmax,
@@ -168,9 +171,8 @@ def _outlined(fig, gs, row, group_dir, mesh, test_map, atlas, clusters: pd.DataF
                                     legend=False)
         small = sig[(sig.hemi == hemi) & (sig["size"] < SMALL_CLUSTER)]
         if len(small):
-            part = inflated.parts[hemi]
-            xyz = np.asarray(part.coordinates, dtype=float)
-            seen = facing_view(_vertex_normals(xyz, np.asarray(part.faces)), hemi, view)
+            xyz = np.asarray(inflated.parts[hemi].coordinates, dtype=float)
+            seen = facing_view(normals[hemi], hemi, view)
             peaks = [int(v) for v in small["peak_vertex"] if seen[int(v)]]
             if peaks:
                 ax.computed_zorder = False  # mplot3d would otherwise sort the circle behind the surface
