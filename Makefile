@@ -5,7 +5,7 @@ VENV ?= .venv
 STAMP := $(VENV)/.amodal-installed
 CORES ?= 2
 
-.PHONY: setup run test clean-results
+.PHONY: setup run test contrastive clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ setup: $(STAMP)
 
 run: setup
 	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES)
+
+contrastive: setup  # the main job plus the contrastive decoders (off in the default: see README)
+	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES) --configfile config/contrastive.yaml
 
 test: setup
 	$(VENV)/bin/python -m pytest -q

@@ -13,6 +13,7 @@ wildcard_constraints:
     subject="sub-[A-Za-z0-9]+",
     model="[A-Za-z0-9_.-]+",
     mode="images|captions|agnostic",
+    decoder="ridge|brainclip_linear|brainclip_vae|mindreader",
     h="L|R",
     shard="[0-9]+of[0-9]+",
 
@@ -23,6 +24,7 @@ include: "rules/preprocess.smk"
 include: "rules/qc.smk"
 include: "rules/features.smk"
 include: "rules/decoding.smk"
+include: "rules/contrastive.smk"
 include: "rules/searchlight.smk"
 
 

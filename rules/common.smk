@@ -28,6 +28,7 @@ def all_targets():
         *expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=SUBJECTS),
         f"{RES}/figures/qc_dataset.png",
         *decoding_targets(),
+        *contrastive_targets(),
         *searchlight_targets(),
     ]
 
@@ -73,6 +74,13 @@ def decoding_targets():
     ]
 
 
+def contrastive_targets():
+    if not config["contrastive"]["decoders"]:
+        return []
+    return [f"{RES}/contrastive/summary.tsv", *[f"{RES}/figures/{name}.png" for name in CONTRASTIVE_FIGURES]]
+
+
+CONTRASTIVE_FIGURES = ("contrastive_retrieval", "contrastive_examples_images", "contrastive_examples_captions")
 DECODING_FIGURES = ("fig4_decoder_types", "fig5_within_cross", "fig6_retrieval_images",
                     "fig7_retrieval_captions", "app6_per_subject")
 

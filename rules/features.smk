@@ -12,6 +12,8 @@ rule extract_features:
         definitions=FEATURES["definitions"],
         batch_size=FEATURES["batch_size"],
         device=FEATURES["device"],
+        # only a model that draws random numbers depends on the seed (so a new seed reruns only that model)
+        seed=lambda wc: config["seed"] if feature_definition(wc.model)["backend"] == "dual_encoder" else None,
     log:
         "logs/features/{model}.log",
     benchmark:

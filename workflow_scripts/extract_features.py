@@ -16,7 +16,8 @@ if p.definition["backend"] == "combine":
         components[p.definition[part]] = features.open_features(path)
 report = track_device(p.device)
 ds = features.extract(model, stimuli, Path(inp.stimuli).parent, p.definitions, device=p.device,
-                      batch_size=p.batch_size, log=log.info, components=components)
+                      batch_size=p.batch_size, log=log.info, components=components,
+                      seed=p.seed or 0)
 data.write_store(ds, out.store)
 log.info("wrote %s: %s", out.store, {k: v.shape for k, v in ds.data_vars.items()})
 report(log.info)

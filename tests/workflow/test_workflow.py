@@ -74,6 +74,31 @@ def test_end_to_end_decoding_outputs(tiny_run):
 
 
 @pytest.mark.integration
+def test_end_to_end_contrastive_outputs(tiny_run):
+    import pandas as pd
+
+    wd = tiny_run
+    summ = pd.read_csv(wd / "results/contrastive/summary.tsv", sep="\t")
+    assert set(summ.decoder) == {"ridge_V", "ridge_T", "brainclip_linear_V", "brainclip_linear_T",
+                                 "brainclip_linear_VT", "brainclip_vae_V", "brainclip_vae_T", "brainclip_vae_VT",
+                                 "mindreader_V", "mindreader_T"}
+    assert set(summ.training_mode) == {"images", "captions", "agnostic"}
+    assert {"recall@1", "mean_recall", "forward_retrieval", "zeroshot_top1"} <= set(summ.metric)
+    scores = pd.read_csv(wd / "results/contrastive/scores.tsv", sep="\t")
+    assert set(scores.subject) == {"sub-01", "sub-02"}
+    for name in ("contrastive_retrieval", "contrastive_examples_images", "contrastive_examples_captions"):
+        assert (wd / f"results/figures/{name}.png").stat().st_size > 20_000
+    info = json.loads((wd / "results/contrastive/sub-01/brainclip_linear/agnostic/decoder.json").read_text())
+    vt = info["variants"]["brainclip_linear_VT"]
+    assert vt["n_validation_stimuli"] > 0 and vt["selection"][0]["epochs_run"] >= 1
+    log = (wd / "logs/contrastive/sub-01_mindreader_images.log").read_text()
+    assert "epoch 1:" in log and "validation mean recall" in log  # progress per epoch in the rule log
+    assert not (wd / "results/checkpoints/contrastive/sub-01/mindreader/images").exists()  # removed when done
+    store = xr.open_zarr(wd / "results/features/dualenc.zarr", consolidated=False)
+    assert "i2t_r@1" in store.attrs["heldout_retrieval"] and store["class_embeddings"].shape[0] == 8
+
+
+@pytest.mark.integration
 def test_second_run_does_nothing(tiny_run):
     proc = snakemake(tiny_run, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr

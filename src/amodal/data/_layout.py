@@ -3,7 +3,8 @@
 Layout under a dataset root::
 
     dataset_description.json
-    stimuli/stimuli.tsv                 id, caption, image_file (relative to stimuli/)
+    stimuli/stimuli.tsv                 id, caption, image_file (relative to stimuli/); optional: categories
+                                        (";"-separated class labels, for zero-shot classification)
     stimuli/images/<id>.png
     atlas/atlas_hemi-L.label.gii        ground-truth or parcellation labels per hemisphere
     atlas/atlas_hemi-R.label.gii

@@ -179,7 +179,7 @@ def _long(vals: dict, stim_ids, subject, model, fs, mode, eval_modality) -> list
 KEYS = ["subject", "model", "feature_set", "training_mode", "eval_modality", "comparison", "metric"]
 
 
-def subject_scores(trial_scores: pd.DataFrame) -> pd.DataFrame:
+def subject_scores(trial_scores: pd.DataFrame, keys=None) -> pd.DataFrame:
     """Per-subject scores: the mean over trials of each subject × model × feature set × mode × evaluated
     modality × metric, with ``n_trials``.
 
@@ -187,18 +187,21 @@ def subject_scores(trial_scores: pd.DataFrame) -> pd.DataFrame:
     ----------
     trial_scores : pandas.DataFrame
         From :func:`decode` (concatenated over jobs).
+    keys : list of str, optional
+        The grouping columns (default :data:`KEYS`; the contrastive table adds ``decoder``).
 
     Returns
     -------
     pandas.DataFrame
     """
-    g = trial_scores.groupby(KEYS, sort=False)["value"]
+    g = trial_scores.groupby(list(keys or KEYS), sort=False)["value"]
     out = g.mean().reset_index()
     out["n_trials"] = g.size().to_numpy()
     return out
 
 
-def summary(trial_scores: pd.DataFrame, n_boot: int = 10_000, seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
+def summary(trial_scores: pd.DataFrame, n_boot: int = 10_000, seed: int = 0, ci: float = 0.95, keys=None,
+            pool_modalities: bool = True) -> pd.DataFrame:
     """Mean across subjects with a hierarchical bootstrap CI, per model × feature set × mode × modality ×
     metric; plus the average over image and caption test trials (``eval_modality == "image+caption"``, Fig. 4).
 
@@ -209,6 +212,10 @@ def summary(trial_scores: pd.DataFrame, n_boot: int = 10_000, seed: int = 0, ci:
     seed : int
         Master seed; every group gets its own stream.
     ci : float
+    keys : list of str, optional
+        The grouping columns, ``subject`` first (default :data:`KEYS`).
+    pool_modalities : bool
+        Add the average over image and caption test trials (``eval_modality == "image+caption"``).
 
     Returns
     -------
@@ -217,12 +224,13 @@ def summary(trial_scores: pd.DataFrame, n_boot: int = 10_000, seed: int = 0, ci:
         n_subjects``.
     """
     rows = []
-    keys = KEYS[1:]
-    # the average over image and caption test trials (Fig. 4) is bootstrapped over the pooled trials
-    both = trial_scores[trial_scores.eval_modality.isin(["image", "caption"])]
-    both = both.assign(eval_modality="image+caption",
-                       comparison=np.where(both.training_mode == "agnostic", "agnostic", "average"))
-    trial_scores = pd.concat([trial_scores, both], ignore_index=True)
+    keys = list(keys or KEYS)[1:]
+    if pool_modalities:
+        # the average over image and caption test trials (Fig. 4) is bootstrapped over the pooled trials
+        both = trial_scores[trial_scores.eval_modality.isin(["image", "caption"])]
+        both = both.assign(eval_modality="image+caption",
+                           comparison=np.where(both.training_mode == "agnostic", "agnostic", "average"))
+        trial_scores = pd.concat([trial_scores, both], ignore_index=True)
     for key, grp in trial_scores.groupby(keys, sort=False):
         per_sub = [g["value"].to_numpy() for _, g in grp.groupby("subject", sort=True)]
         stream = int(rng(seed, "bootstrap", *key).integers(2**31))

@@ -22,6 +22,8 @@ _LAZY = {
     "extract_sentence_transformers": "._backends", "extract_hf_text": "._backends",
     "extract_hf_vision": "._backends", "extract_hf_clip": "._backends", "extract_hf_fused": "._backends",
     "extract_open_clip": "._backends",
+    "extract_dual_encoder": "._dual_encoder", "train_dual_encoder": "._dual_encoder",
+    "class_embeddings": "._dual_encoder", "PROMPT_TEMPLATES": "._dual_encoder",
     "extract_gabor": "._gabor", "gabor_bank": "._gabor", "gabor_energy": "._gabor",
 }
 

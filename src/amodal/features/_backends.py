@@ -12,7 +12,8 @@ the targets of a stimulus are the same whatever the trial's modality.
 
 Backends (``backend`` of a model definition): ``sentence_transformers``, ``gabor``, ``hf_text`` (BERT, GPT-2,
 ...), ``hf_vision`` (ViT, DINOv2, ...), ``hf_clip`` (CLIP, SigLIP, ...), ``hf_fused`` (ViLT), ``open_clip`` and
-``combine`` (vision from one model, lang from another). Hub ids and local folders load through the same code.
+``combine`` (vision from one model, lang from another) and ``dual_encoder`` (an image–text space trained offline
+on drawn synthetic scenes, :mod:`amodal.features._dual_encoder`). Hub ids and local folders load through the same code.
 
 Every backend is called as ``backend(spec, captions, image_paths, device, batch_size, log)``: ``spec`` is the
 model definition, ``captions`` (n_stimuli,) str, ``image_paths`` (n_stimuli,) paths. It returns
@@ -34,6 +35,7 @@ from PIL import Image
 
 from ..device import resolve_device
 from ..errors import ConfigError, DataError
+from ._dual_encoder import extract_dual_encoder
 from ._gabor import extract_gabor
 from ._registry import EXTRACTOR_VERSION, default_feature_set, minilm_path, model_definition
 from ._targets import average_sets, targets_for
@@ -392,12 +394,13 @@ BACKENDS = {
     "hf_clip": extract_hf_clip,
     "hf_fused": extract_hf_fused,
     "open_clip": extract_open_clip,
+    "dual_encoder": extract_dual_encoder,
     "combine": None,  # resolved in extract()
 }
 
 
 def extract(name: str, stimuli: pd.DataFrame, stimuli_dir, definitions: dict | None = None, device="auto",
-            batch_size: int = 32, log=print, components: dict | None = None) -> xr.Dataset:
+            batch_size: int = 32, log=print, components: dict | None = None, seed: int = 0) -> xr.Dataset:
     """Extract every feature set of model ``name`` for all stimuli.
 
     Parameters
@@ -417,6 +420,8 @@ def extract(name: str, stimuli: pd.DataFrame, stimuli_dir, definitions: dict | N
     components : dict, optional
         For a ``combine`` model: already extracted Datasets of its component models, reused instead of computed
         again.
+    seed : int
+        The master seed, for backends that draw random numbers (``dual_encoder`` trains on drawn scenes).
 
     Returns
     -------
@@ -450,7 +455,9 @@ def extract(name: str, stimuli: pd.DataFrame, stimuli_dir, definitions: dict | N
         attrs = {"vision_model": spec["vision_model"], "lang_model": spec["lang_model"],
                  "vision_attrs": str(sub_v.attrs), "lang_attrs": str(sub_l.attrs)}
     else:
-        sets, attrs = BACKENDS[spec["backend"]](spec, captions, paths, dev, batch_size, log)
+        sets, attrs = BACKENDS[spec["backend"]]({**spec, "seed": seed}, captions, paths, dev, batch_size, log)
+    # arrays that are not per-stimulus feature sets (the zero-shot class embeddings of a text tower)
+    extra = attrs.pop("_extra_vars", {})
     if "vision" in sets and "lang" in sets:
         sets["avg"], attrs["avg"] = average_sets(sets["vision"], sets["lang"])
     data_vars = {}
@@ -459,13 +466,17 @@ def extract(name: str, stimuli: pd.DataFrame, stimuli_dir, definitions: dict | N
         if not np.isfinite(arr).all():
             raise DataError(f"feature model {name!r} produced non-finite {key} features")
         data_vars[key] = (("stimulus", f"dim_{key}"), arr)
+    coords = {"stimulus": stimuli["id"].to_numpy(dtype=str)}
+    for key, (dims, arr, var_coords) in extra.items():
+        data_vars[key] = (dims, np.asarray(arr, dtype=np.float32))
+        coords.update(var_coords)
     versions = {}
     for pkg in ("torch", "transformers", "sentence-transformers", "open_clip_torch", "scikit-image", "amodal"):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             pass
-    return xr.Dataset(data_vars, coords={"stimulus": stimuli["id"].to_numpy(dtype=str)}, attrs={
+    return xr.Dataset(data_vars, coords=coords, attrs={
         "model": name, "backend": spec["backend"], "model_id": str(spec.get("model_id", spec.get("backend"))),
         "definition": str(spec), "extractor_version": EXTRACTOR_VERSION, "default_set": default_feature_set(
             name, definitions), "library_versions": str(versions), **{k: str(v) for k, v in attrs.items()}})

@@ -8,7 +8,7 @@ from ..errors import ConfigError
 EXTRACTOR_VERSION = "1"
 FEATURE_SETS = ("vision", "lang", "avg", "fused")
 BACKEND_NAMES = ("sentence_transformers", "gabor", "hf_text", "hf_vision", "hf_clip", "hf_fused", "open_clip",
-                 "combine")
+                 "dual_encoder", "combine")
 """The backends a model definition may name (:data:`amodal.features.BACKENDS` maps them to extractors)."""
 
 
@@ -24,6 +24,9 @@ BUILTIN = {
     "minilm": {"backend": "sentence_transformers", "model_id": "builtin:all-MiniLM-L6-v2", "default_set": "lang"},
     "gabor": {"backend": "gabor", "default_set": "vision"},
     "minilm_gabor": {"backend": "combine", "vision_model": "gabor", "lang_model": "minilm", "default_set": "avg"},
+    # an aligned image-text space trained offline on drawn scenes (ours): the CLIP stand-in of the contrastive
+    # decoders on the embedded default; on real data use CLIP (backend hf_clip or open_clip)
+    "dualenc": {"backend": "dual_encoder", "default_set": "avg"},
 }
 
 
@@ -64,4 +67,5 @@ def default_feature_set(name: str, definitions: dict | None = None) -> str:
     spec = model_definition(name, definitions)
     return spec.get("default_set") or {"hf_text": "lang", "sentence_transformers": "lang", "hf_vision": "vision",
                                        "gabor": "vision", "hf_clip": "avg", "open_clip": "avg",
-                                       "hf_fused": "fused", "combine": "avg"}[spec["backend"]]
+                                       "hf_fused": "fused", "combine": "avg",
+                                       "dual_encoder": "avg"}[spec["backend"]]

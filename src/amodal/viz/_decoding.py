@@ -130,11 +130,12 @@ def _wrap(text, width=24):
 
 
 def retrieval_grid(preds, stimuli: pd.DataFrame, stimuli_dir, modality: str, feature_set: str, out, n_examples=3,
-                   k=5, dpi=120, title=""):
+                   k=5, dpi=120, title="", standardize=True):
     """Figs 6–7: for example test trials, the stimulus seen and the top-k candidates (image and caption).
 
-    Candidates are the test stimuli; the decoder's predictions are standardised and ranked by cosine distance to
-    each candidate's features (METHOD §4). The correct candidate is framed in green.
+    Candidates are the test stimuli; the decoder's predictions are standardised (unless ``standardize`` is
+    False, as for the contrastive decoders) and ranked by cosine distance to each candidate's features
+    (METHOD §4). The correct candidate is framed in green.
 
     Parameters
     ----------
@@ -148,14 +149,15 @@ def retrieval_grid(preds, stimuli: pd.DataFrame, stimuli_dir, modality: str, fea
     out : str or Path
     n_examples, k, dpi : int
     title : str
+    standardize : bool
     """
     ds = preds
     rows = np.flatnonzero((ds["split"].values == "test") & (ds["modality"].values == modality))
     sid = ds["stimulus_id"].values.astype(str)[rows]
     pred = torch.as_tensor(ds[f"pred_{feature_set}"].values[rows], dtype=torch.float64)
     cand = torch.as_tensor(ds[f"target_{feature_set}"].values[rows], dtype=torch.float64)
-    top = metrics.top_k(pred, cand, k=k).numpy()
-    ranks = metrics.retrieval_ranks(pred, cand).numpy()
+    top = metrics.top_k(pred, cand, k=k, standardize=standardize).numpy()
+    ranks = metrics.retrieval_ranks(pred, cand, standardize).numpy()
     # examples: the best, a median and a poor trial by rank, so the figure shows the range honestly
     order = np.argsort(ranks, kind="stable")
     picks = order[np.linspace(0, len(order) - 1, n_examples).round().astype(int)]

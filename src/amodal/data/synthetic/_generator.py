@@ -121,7 +121,8 @@ def make_stimuli(cfg: dict, seed: int) -> tuple[pd.DataFrame, list[scenes.Scene]
     Returns
     -------
     stimuli : pandas.DataFrame
-        One row per stimulus: ``id``, ``caption``, ``image_file``, ``pool``.
+        One row per stimulus: ``id``, ``caption``, ``image_file``, ``pool`` and ``categories`` (the object
+        categories of the scene, ``;``-separated: the labels of zero-shot classification).
     scenes : list of Scene
         The scene of each row.
     """
@@ -137,7 +138,8 @@ def make_stimuli(cfg: dict, seed: int) -> tuple[pd.DataFrame, list[scenes.Scene]
                 continue
             seen.add(cap)
             sid = f"s{len(rows) + 1:05d}"
-            rows.append({"id": sid, "caption": cap, "image_file": f"images/{sid}.png", "pool": split})
+            rows.append({"id": sid, "caption": cap, "image_file": f"images/{sid}.png", "pool": split,
+                         "categories": ";".join(sorted({o.category for o in scene.objects}))})
             all_scenes.append(scene)
             k += 1
     return pd.DataFrame(rows), all_scenes

@@ -1,0 +1,69 @@
+"""Training throughput of the contrastive decoders (trials per second), on CPU and on CUDA when there is one.
+
+Inputs have the embedded default's shape: 1,000 train trials (an agnostic decoder) × 20,484 fsaverage5
+vertices, 64-d targets (the offline dual encoder). Each decoder trains for a fixed number of epochs with
+early stopping off, through :func:`amodal.models.train` (the loop the workflow runs), batch 128. On CPU each fit
+runs on one thread, as in the workflow (``thread_invariant``). The Mind Reader mapper is timed at amodal's CPU
+size and at the paper's size (hidden 64, 4 residual blocks, fc 128, stem kernel 4 stride 2, 512-d targets): the
+latter is a GPU job, and its CPU seconds per epoch are reported. There is no reference implementation to compare
+with (the papers' code needs their data and GPUs), so this prints throughput only, one JSON line per device.
+
+    python bench/contrastive.py [--quick]
+"""
+import argparse
+import json
+import time
+
+import torch
+
+from amodal.models import (BrainCLIPVAE, LinearMap, MindReaderMapper, TrainSettings, clamp_normalize, train)
+from amodal.models._contrastive import VAEDecoder, thread_invariant
+
+
+def fit_seconds(model, x, y, settings, device):
+    ids = [str(i) for i in range(x.shape[0])]
+    n_val = max(8, x.shape[0] // 8)
+    with thread_invariant(device):
+        t = time.perf_counter()
+        out = train(model, x[n_val:], [y[n_val:], y[n_val:]], ids[n_val:], x[:n_val], [y[:n_val], y[:n_val]],
+                    ids[:n_val], settings, seed=0)
+        if x.is_cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t
+    return seconds, out["epochs_run"], x.shape[0] - n_val
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="200 trials, 1 epoch (a smoke run)")
+    args = ap.parse_args()
+    n, n_vox, epochs = (200, 20484, 1) if args.quick else (1000, 20484, 3)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for dev in devices:
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(n, n_vox, generator=g).to(dev)
+        y64 = torch.randn(n, 64, generator=g).to(dev)
+        y512 = clamp_normalize(torch.randn(n, 512, generator=g)).to(dev)
+        s = TrainSettings(max_epochs=epochs, patience=epochs + 1, batch_size=128)
+        cases = {
+            "brainclip_linear": (LinearMap(n_vox, 64), y64, s),
+            "brainclip_vae": (BrainCLIPVAE(n_vox, VAEDecoder(32, 256, 64), 32), y64,
+                              TrainSettings(**{**s.__dict__, "kl_weight": 1e-3})),
+            "mindreader_cpu_size": (MindReaderMapper(n_vox, 64, 16, 2, 32, 64, 64), y64,
+                                    TrainSettings(**{**s.__dict__, "loss": "mindreader", "tau": 0.5})),
+            "mindreader_paper_size": (MindReaderMapper(n_vox, 512), y512,
+                                      TrainSettings(**{**s.__dict__, "loss": "mindreader", "tau": 0.5,
+                                                       "max_epochs": 1, "patience": 2})),
+        }
+        out = {"device": dev, "n_trials": n, "n_vertices": n_vox, "threads": 1 if dev == "cpu" else None}
+        for name, (model, y, settings) in cases.items():
+            torch.manual_seed(0)
+            seconds, n_epochs, n_train = fit_seconds(model.to(dev), x, y, settings, dev)
+            out[name] = {"trials_per_second": round(n_train * n_epochs / seconds, 1),
+                         "seconds_per_epoch": round(seconds / n_epochs, 3),
+                         "parameters": sum(p.numel() for p in model.parameters())}
+        print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
