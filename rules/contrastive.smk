@@ -16,7 +16,8 @@ rule contrastive_decode:
         info=f"{RES}/contrastive/{{subject}}/{{decoder}}/{{mode}}/decoder.json",
     params:
         contrastive=CONTRASTIVE,
-        ridge_alphas=config["decoding"]["alphas"],
+        ridge_alphas=config["decoding"]["alphas"],  # ridge into the space uses the ridge decoders' grid and folds
+        ridge_cv_folds=config["decoding"]["cv_folds"],
         retrieval_k=config["decoding"]["retrieval_k"],
         seed=config["seed"],
         # a checkpoint per epoch, outside the declared outputs: a killed job resumes where it stopped

@@ -168,7 +168,8 @@ def fit_family(family: str, x, y_img, y_txt, train, ids, cfg: dict, seed: int, k
     ids : array of shape (n_rows,)
         Stimulus of each row.
     cfg : dict
-        The ``contrastive`` section plus ``ridge_alphas``.
+        The ``contrastive`` section plus ``ridge_alphas`` and ``ridge_cv_folds`` (the ridge decoders' grid and
+        number of folds).
     seed : int
     keys : tuple
         Names of the random streams.
