@@ -3,6 +3,20 @@
 
 CONTRASTIVE = config["contrastive"]
 CONTRASTIVE_STORE = f"{RES}/features/{CONTRASTIVE['model']}.zarr"
+TRAINING_KEYS = ("val_fraction", "batch_size", "max_epochs", "patience", "weight_decay")
+
+
+def contrastive_params(decoder):
+    """The config a decoder family's jobs read, and only that: changing Mind Reader's learning rate reruns the
+    Mind Reader jobs, not BrainCLIP's; changing the ridge decoders' grid reruns ridge into the space."""
+    out = {"retrieval_batch": CONTRASTIVE["retrieval_batch"], "device": CONTRASTIVE["device"]}
+    if decoder == "ridge":
+        return {**out, "ridge_alphas": config["decoding"]["alphas"], "ridge_cv_folds": config["decoding"]["cv_folds"]}
+    out.update({k: CONTRASTIVE[k] for k in TRAINING_KEYS}, **{decoder: CONTRASTIVE[decoder]})
+    if decoder.startswith("brainclip"):
+        out["brainclip"] = CONTRASTIVE["brainclip"]
+    return out
+
 
 
 rule contrastive_decode:
@@ -15,9 +29,7 @@ rule contrastive_decode:
         trial_scores=f"{RES}/contrastive/{{subject}}/{{decoder}}/{{mode}}/trial_scores.tsv",
         info=f"{RES}/contrastive/{{subject}}/{{decoder}}/{{mode}}/decoder.json",
     params:
-        contrastive=CONTRASTIVE,
-        ridge_alphas=config["decoding"]["alphas"],  # ridge into the space uses the ridge decoders' grid and folds
-        ridge_cv_folds=config["decoding"]["cv_folds"],
+        contrastive=lambda wc: contrastive_params(wc.decoder),
         retrieval_k=config["decoding"]["retrieval_k"],
         seed=config["seed"],
         # a checkpoint per epoch, outside the declared outputs: a killed job resumes where it stopped

@@ -15,7 +15,7 @@ stimuli = data.read_stimuli(Path(inp.stimuli).parents[1])
 labels = None
 if "categories" in stimuli.columns:
     labels = {s: set(filter(None, c.split(";"))) for s, c in zip(stimuli["id"], stimuli["categories"])}
-cfg = {**p.contrastive, "ridge_alphas": p.ridge_alphas, "ridge_cv_folds": p.ridge_cv_folds}
+cfg = p.contrastive  # this family's part of the config (rules/contrastive.smk)
 device = str(resolve_device(cfg["device"]))
 report = track_device(device)
 preds, trial_scores, info = evaluation.decode_contrastive(

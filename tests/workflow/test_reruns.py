@@ -16,6 +16,14 @@ def planned_rules(wd, *extra):
     return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, flags=re.M)} - {"job", "all"}
 
 
+def jobs_of(wd, rule, *extra, wildcard="decoder"):
+    """The values of one wildcard over the planned jobs of ``rule``."""
+    out = snakemake(wd, "-n", *extra)
+    text = out.stdout + out.stderr
+    blocks = re.findall(rf"^rule {rule}:\n(.*?)(?=^\S|\Z)", text, flags=re.M | re.S)
+    return {m.group(1) for b in blocks for m in re.finditer(rf"wildcards: .*\b{wildcard}=([\w.-]+)", b)}
+
+
 def override(wd, name, mutate):
     cfg = yaml.safe_load((wd / "tiny.yaml").read_text())
     mutate(cfg)
@@ -32,14 +40,26 @@ def test_no_change_reruns_nothing(tiny_run):
 def test_decoder_parameter_reruns_decoders_and_what_follows(tiny_run):
     args = override(tiny_run, "cv.yaml", lambda c: c.setdefault("decoding", {}).update(cv_folds=4))
     rules = planned_rules(tiny_run, *args)
-    assert rules == {"decode", "summarize_decoding", "decoding_figures"}, rules
+    # ridge into the contrastive space uses the ridge decoders' folds too
+    assert rules == {"decode", "summarize_decoding", "decoding_figures", "contrastive_decode",
+                     "summarize_contrastive", "contrastive_figures"}, rules
+    assert jobs_of(tiny_run, "contrastive_decode", *args) == {"ridge"}
 
 
 @pytest.mark.integration
 def test_figure_parameter_reruns_only_figures(tiny_run):
     args = override(tiny_run, "fig.yaml", lambda c: c.setdefault("figures", {}).update(dpi=70))
     rules = planned_rules(tiny_run, *args)
-    assert rules == {"decoding_figures", "searchlight_figures"}, rules
+    assert rules == {"decoding_figures", "searchlight_figures", "contrastive_figures"}, rules
+
+
+@pytest.mark.integration
+def test_a_contrastive_decoders_parameter_reruns_only_that_decoder(tiny_run):
+    args = override(tiny_run, "mr.yaml", lambda c: c.setdefault("contrastive", {}).setdefault(
+        "mindreader", {}).update(lr=[0.001]))
+    rules = planned_rules(tiny_run, *args)
+    assert rules == {"contrastive_decode", "summarize_contrastive", "contrastive_figures"}, rules
+    assert jobs_of(tiny_run, "contrastive_decode", *args) == {"mindreader"}
 
 
 @pytest.mark.integration
