@@ -412,7 +412,7 @@ def train(model: nn.Module, x: torch.Tensor, targets: list[torch.Tensor], ids, x
     if state["best_state"] is not None:
         model.load_state_dict(state["best_state"])
     model.eval()
-    trials = n * state["epoch"]
+    trials = (n // bs) * bs * state["epoch"]  # full batches only
     return {"best_epoch": state["best_epoch"], "best_val_loss": state["best_val"], "epochs_run": state["epoch"],
             "history": state["history"], "seconds": round(state["seconds"], 3),
             "trials_per_second": round(trials / state["seconds"], 1) if state["seconds"] > 0 else None}
@@ -528,6 +528,8 @@ class ContrastiveDecoder:
             raise ValueError(f"unknown contrastive decoder {kind!r}; known: {DECODERS}")
         if target not in (("V", "T", "VT") if kind != "mindreader" else ("V", "T")):
             raise ValueError(f"{kind}: unknown target {target!r}")
+        if kind == "brainclip_vae" and pretrain_embeddings is None:
+            raise ValueError("brainclip_vae needs pretrain_embeddings (unpaired target embeddings, never test)")
         self.kind, self.target, self.settings = kind, target, list(settings)
         self.val_fraction, self.seed, self.keys = val_fraction, seed, tuple(keys)
         self.split_keys = self.keys if split_keys is None else tuple(split_keys)
