@@ -1,24 +1,6 @@
 # Contrastive decoders into an aligned image-text space (BrainCLIP, Mind Reader) and ridge into the same space:
 # one job per subject x decoder family x training mode, then one long table, a summary and figures.
 
-CONTRASTIVE = config["contrastive"]
-CONTRASTIVE_STORE = f"{RES}/features/{CONTRASTIVE['model']}.zarr"
-TRAINING_KEYS = ("val_fraction", "batch_size", "max_epochs", "patience", "weight_decay")
-
-
-def contrastive_params(decoder):
-    """The config a decoder family's jobs read, and only that: changing Mind Reader's learning rate reruns the
-    Mind Reader jobs, not BrainCLIP's; changing the ridge decoders' grid reruns ridge into the space."""
-    out = {"retrieval_batch": CONTRASTIVE["retrieval_batch"], "device": CONTRASTIVE["device"]}
-    if decoder == "ridge":
-        return {**out, "ridge_alphas": config["decoding"]["alphas"], "ridge_cv_folds": config["decoding"]["cv_folds"]}
-    out.update({k: CONTRASTIVE[k] for k in TRAINING_KEYS}, **{decoder: CONTRASTIVE[decoder]})
-    if decoder.startswith("brainclip"):
-        out["brainclip"] = CONTRASTIVE["brainclip"]
-    return out
-
-
-
 rule contrastive_decode:
     input:
         betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
