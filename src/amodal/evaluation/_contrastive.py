@@ -33,7 +33,7 @@ from ..models import ContrastiveDecoder, RidgeDecoder, TrainSettings, grid, kfol
 from ..seeding import rng
 from ..standardize import standardize_train, train_stats
 from . import _metrics as metrics
-from ._decoding import KEYS, MODE_MODALITIES, TRAINING_MODES, _rows, comparison
+from ._decoding import KEYS, MODE_MODALITIES, TRAINING_MODES, _long, _rows, summary
 
 CONTRASTIVE_KEYS = KEYS[:2] + ["decoder"] + KEYS[2:]
 """The long table's key columns: the ridge table's, plus the decoder variant (``brainclip_linear_VT``...)."""
@@ -312,17 +312,17 @@ def decode_contrastive(betas: xr.Dataset, features: xr.Dataset, family: str, mod
                 vals["pairwise_acc_unstd"] = metrics.pairwise_accuracy_rows(p, t[cand], False, tgt).cpu().numpy()
                 vals["forward_retrieval"], vals["backward_retrieval"] = batch_retrieval(
                     p, t[r], sid[r], bs, seed)
-                rows += _long(vals, sid[r], subject, model_name, variant, fs, mode, m)
+                rows += _long(vals, sid[r], subject, model_name, fs, mode, m, variant)
             if class_emb is not None:
                 lab = [{class_names.index(c) for c in labels.get(s, ()) if c in class_names} for s in sid[r]]
-                rows += _long(zero_shot(p, class_emb, lab), sid[r], subject, model_name, variant, "classes", mode,
-                              m)
+                rows += _long(zero_shot(p, class_emb, lab), sid[r], subject, model_name, "classes", mode, m,
+                              variant)
         if imagery.size >= 2:
             p = pred_all[[pos[i] for i in imagery]]
             cand, tgt = metrics.unique_candidates(imagery, sid)
             for fs, t in emb.items():
                 vals = {"pairwise_acc": metrics.pairwise_accuracy_rows(p, t[cand], True, tgt).cpu().numpy()}
-                rows += _long(vals, sid[imagery], subject, model_name, variant, fs, mode, "imagery")
+                rows += _long(vals, sid[imagery], subject, model_name, fs, mode, "imagery", variant)
     pred_vars["target_vision"] = (("trial", "dim"), y_img[ev].astype(np.float32))
     pred_vars["target_lang"] = (("trial", "dim"), y_txt[ev].astype(np.float32))
     preds = xr.Dataset(pred_vars, coords={
@@ -330,17 +330,6 @@ def decode_contrastive(betas: xr.Dataset, features: xr.Dataset, family: str, mod
         "split": ("trial", betas["split"].values.astype(str)[ev])},
         attrs={"subject": subject, "model": model_name, "family": family, "training_mode": mode})
     return preds, pd.DataFrame(rows), info
-
-
-def _long(vals: dict, stim_ids, subject, model, decoder, fs, mode, eval_modality) -> list[dict]:
-    comp = comparison(mode, eval_modality)
-    out = []
-    for metric, arr in vals.items():
-        for s, v in zip(stim_ids, np.asarray(arr).ravel()):
-            out.append({"subject": subject, "model": model, "decoder": decoder, "feature_set": fs,
-                        "training_mode": mode, "eval_modality": eval_modality, "comparison": comp, "metric": metric,
-                        "stimulus_id": s, "value": float(v)})
-    return out
 
 
 SUMMARY_METRICS = ("recall@1", "recall@5", "recall@10", "mean_recall", "rank", "n_candidates", "pairwise_acc",
@@ -364,7 +353,5 @@ def contrastive_summary(trial_scores: pd.DataFrame, n_boot: int = 2000, seed: in
     -------
     pandas.DataFrame
     """
-    from ._decoding import summary
-
     keep = trial_scores[trial_scores.metric.isin(SUMMARY_METRICS)]
     return summary(keep, n_boot=n_boot, seed=seed, ci=ci, keys=CONTRASTIVE_KEYS, pool_modalities=False)

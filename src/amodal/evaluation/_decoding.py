@@ -165,14 +165,15 @@ def decode(betas: xr.Dataset, features: xr.Dataset, feature_sets, mode: str, *, 
     return preds_ds, pd.DataFrame(rows), info
 
 
-def _long(vals: dict, stim_ids, subject, model, fs, mode, eval_modality) -> list[dict]:
+def _long(vals: dict, stim_ids, subject, model, fs, mode, eval_modality, decoder=None) -> list[dict]:
+    # rows of the long table (KEYS + stimulus_id, value); the contrastive table adds ``decoder`` after ``model``
     comp = comparison(mode, eval_modality)
+    head = {"subject": subject, "model": model, **({} if decoder is None else {"decoder": decoder})}
     out = []
     for metric, arr in vals.items():
         for s, v in zip(stim_ids, np.asarray(arr).ravel()):
-            out.append({"subject": subject, "model": model, "feature_set": fs, "training_mode": mode,
-                        "eval_modality": eval_modality, "comparison": comp, "metric": metric, "stimulus_id": s,
-                        "value": float(v)})
+            out.append({**head, "feature_set": fs, "training_mode": mode, "eval_modality": eval_modality,
+                        "comparison": comp, "metric": metric, "stimulus_id": s, "value": float(v)})
     return out
 
 
