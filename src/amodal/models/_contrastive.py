@@ -443,7 +443,8 @@ def validation_split(stimulus_ids, fraction: float, seed: int, *keys) -> np.ndar
 
 
 def mean_recall(pred: torch.Tensor, cand: torch.Tensor, target, ks=(1, 5, 10)) -> float:
-    """Mean over k of recall@k of ``cand[target[i]]`` for query ``pred[i]`` by cosine (BrainCLIP's mean recall).
+    """Mean over k of recall@k of ``cand[target[i]]`` for query ``pred[i]`` by cosine (BrainCLIP's mean recall),
+    with the ranks of :func:`amodal.evaluation.retrieval_ranks` (ties count against the prediction).
 
     Parameters
     ----------
@@ -456,10 +457,10 @@ def mean_recall(pred: torch.Tensor, cand: torch.Tensor, target, ks=(1, 5, 10)) -
     -------
     float
     """
-    sim = F.normalize(pred, dim=1) @ F.normalize(cand, dim=1).T
-    t = torch.as_tensor(np.asarray(target), device=pred.device)
-    right = sim.gather(1, t[:, None])
-    rank = (sim >= right).sum(1)
+    # imported here: amodal.evaluation imports this module (its contrastive scoring fits these decoders)
+    from ..evaluation._metrics import retrieval_ranks
+
+    rank = retrieval_ranks(pred, cand, False, np.asarray(target))
     return float(np.mean([(rank <= k).double().mean().item() for k in ks]))
 
 
@@ -475,12 +476,6 @@ def grid(base: TrainSettings, **axes) -> list[TrainSettings]:
 
 # ---------------------------------------------------------------------------------------------------------------
 # the decoder: build, select on validation, fit
-
-
-def _unique_targets(ids) -> tuple[np.ndarray, np.ndarray]:
-    """First row of each unique stimulus, and each row's index into those (candidates for validation recall)."""
-    _, first, inverse = np.unique(np.asarray(ids).astype(str), return_index=True, return_inverse=True)
-    return first, inverse
 
 
 class ContrastiveDecoder:
@@ -591,7 +586,9 @@ class ContrastiveDecoder:
             decoder = pretrain_vae_decoder(emb, int(a.get("latent", 32)), int(a.get("hidden", 256)),
                                            float(a.get("kl_weight", 1e-3)), int(a.get("pretrain_epochs", 30)),
                                            torch_seed(self.seed, *self.keys, "vae-pretrain"), log=self.log)
-        cand_rows, cand_of = _unique_targets(ids[va])
+        from ..evaluation._metrics import unique_candidates  # see mean_recall
+
+        cand_rows, cand_of = unique_candidates(np.arange(va.size), ids[va])
         # validation recall against each modality's candidates (Mind Reader: its own target only)
         cands = ([targets[0]] if self.kind == "mindreader" else
                  {"V": [y], "T": [y_text], "VT": [y, y_text]}[self.target])
