@@ -8,9 +8,13 @@ from amodal.surface import HEMI_BIDS, HEMIS
 amodal_config.validate(config)
 
 SUBJECTS = amodal_config.subjects(config)
-DATA = config["dataset"]["path"]
-MESH = config["dataset"]["mesh"]
+SOURCE = config["dataset"]["source"]
 RES = "results"
+# DATA is the dataset in amodal's layout. A downloaded real dataset (RAW) is brought into it under results/: its
+# stimuli and trials tables are written there, and its betas are read where they lie (rules/dataset.smk).
+RAW = config["dataset"]["path"] if SOURCE == "ds007272" else None
+DATA = f"{RES}/dataset" if RAW else config["dataset"]["path"]
+MESH = config["dataset"]["mesh"]
 H_LETTERS = tuple(HEMI_BIDS[h] for h in HEMIS)  # the {h} wildcard's values
 STIMULI = str(amodal_data.stimuli_tsv(DATA))
 TRIALS = [str(amodal_data.trials_tsv(DATA, s)) for s in SUBJECTS]
@@ -20,7 +24,12 @@ PLANTED = str(amodal_data.planted_json(DATA))
 
 
 def dataset_files(subject):
-    return amodal_data.dataset_files(DATA, subject)
+    files = amodal_data.dataset_files(DATA, subject)
+    if SOURCE == "ds007272":  # the betas stay in the download: one folder per hemisphere
+        from amodal.data.adapters import ds007272
+
+        files["betas"] = [str(ds007272.surface_dir(RAW, h, subject)) for h in HEMIS]
+    return files
 
 
 def all_targets():

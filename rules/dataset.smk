@@ -1,4 +1,5 @@
-# The dataset: generated (synthetic) or read from dataset.path in amodal's layout.
+# The dataset: generated (synthetic), read from dataset.path in amodal's layout, or brought into that layout from
+# a real download (ds007272: the stimuli and trials tables and the atlas are written; the betas stay where they are).
 
 if config["dataset"]["source"] == "synthetic":
 
@@ -26,3 +27,49 @@ if config["dataset"]["source"] == "synthetic":
             "../envs/amodal.yaml"
         script:
             "../workflow_scripts/generate_synthetic.py"
+
+
+if SOURCE == "ds007272":
+
+    rule ds007272_layout:
+        input:
+            stimuli=f"{RAW}/stimuli/stimuli.csv",
+            betas=[b for s in SUBJECTS for b in dataset_files(s)["betas"]],
+        output:
+            stimuli=STIMULI,
+            trials=TRIALS,
+        params:
+            raw=RAW,
+            subjects=SUBJECTS,
+            coco_root=config["dataset"]["coco_root"],
+            root=lambda wc, output: dataset_root(output.stimuli),
+        log:
+            "logs/ds007272_layout.log",
+        benchmark:
+            "benchmarks/ds007272_layout.tsv"
+        threads: 1
+        resources:
+            mem_mb=lambda wc, attempt: 2000 * attempt,
+            runtime=lambda wc, attempt: 20 * attempt,
+        conda:
+            "../envs/amodal.yaml"
+        script:
+            "../workflow_scripts/ds007272_layout.py"
+
+    rule atlas_from_freesurfer:
+        output:
+            atlas=ATLAS,
+        params:
+            mesh=MESH,
+            name=config["dataset"]["atlas"],
+            subjects_dir=config["dataset"]["freesurfer_subjects_dir"],
+        log:
+            "logs/atlas_from_freesurfer.log",
+        threads: 1
+        resources:
+            mem_mb=lambda wc, attempt: 1000 * attempt,
+            runtime=lambda wc, attempt: 5 * attempt,
+        conda:
+            "../envs/amodal.yaml"
+        script:
+            "../workflow_scripts/atlas_from_freesurfer.py"

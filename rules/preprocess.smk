@@ -11,6 +11,8 @@ rule preprocess:
         root=lambda wc, input: dataset_root(input.stimuli),
         mesh=MESH,
         average_repeats=config["preprocess"]["average_repeats"],
+        source=SOURCE,
+        raw=RAW,  # ds007272: the download, whose beta files the trials table names
     log:
         "logs/preprocess/{subject}.log",
     benchmark:

@@ -79,13 +79,28 @@ def _check_consistency(config: dict) -> None:
     ds = config.get("dataset", {})
     if ds.get("source") == "path" and not ds.get("subjects"):
         raise ConfigError("key 'dataset.subjects' must list the subjects when dataset.source is 'path'")
+    if ds.get("source") == "ds007272":
+        from .data.adapters import ds007272
+
+        unknown = sorted(set(ds.get("subjects") or []) - set(ds007272.subjects()))
+        if unknown:
+            raise ConfigError(f"key 'dataset.subjects': {unknown} are not in ds007272, whose subjects are "
+                              f"{ds007272.subjects()}")
+        if config.get("decoding", {}).get("cv_scheme") == "runs":
+            raise ConfigError("key 'decoding.cv_scheme': ds007272's betas each pool every run, so there are no "
+                              "runs to group folds by; use 'shuffled'")
 
 
 def subjects(config: dict) -> list[str]:
-    """The subjects of a run: ``dataset.subjects`` when listed, else ``sub-01`` .. ``sub-<synthetic.n_subjects>``."""
+    """The subjects of a run: ``dataset.subjects`` when listed, else ds007272's six when that is the source, else
+    ``sub-01`` .. ``sub-<synthetic.n_subjects>``."""
     listed = config["dataset"].get("subjects") or []
     if listed:
         return list(listed)
+    if config["dataset"]["source"] == "ds007272":
+        from .data.adapters import ds007272
+
+        return ds007272.subjects()
     from .data._layout import subject_ids
 
     return subject_ids(config["synthetic"]["n_subjects"])

@@ -91,7 +91,8 @@ def average_repeats(data: np.ndarray, trials: pd.DataFrame) -> tuple[np.ndarray,
     return out, meta
 
 
-def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=print) -> xr.Dataset:
+def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=print,
+                       read_betas=None) -> xr.Dataset:
     """Preprocess one subject: mask bad vertices, z-score with train statistics, average repeats.
 
     Parameters
@@ -105,6 +106,10 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
         Average repeated presentations (the reference does).
     log : callable
         Receives one line per hemisphere with the masked counts.
+    read_betas : callable, optional
+        ``read_betas(hemi, trials, n_vertices)`` returns one hemisphere's (n_trials, n_vertices) betas in the order
+        of the trials table. By default the layout's betas GIFTI; a real-data adapter passes its own reader
+        (ds007272's per-beta files: :func:`amodal.data.adapters.ds007272.read_betas`).
 
     Returns
     -------
@@ -118,7 +123,8 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
     nv = N_VERTICES[mesh]
     parts, hemi_coord, index_coord, report = [], [], [], {}
     for hemi in HEMIS:
-        data = dataset.read_betas(root, subject, hemi, len(trials), nv)
+        data = (dataset.read_betas(root, subject, hemi, len(trials), nv) if read_betas is None
+                else read_betas(hemi, trials, nv))
         nan, constant = bad_vertex_mask(data)
         keep = ~(nan | constant)
         report[hemi] = {"n_vertices": nv, "n_nan": int(nan.sum()), "n_constant": int(constant.sum()),

@@ -61,6 +61,9 @@ def split_half_reliability(root, subject: str, mesh: str) -> dict:
         ``{hemi: {modality: array of shape (n_vertices,)}}``.
     """
     trials = dataset.read_trials(root, subject)
+    test = trials[trials["split"] == "test"]
+    if not test.duplicated(["stimulus_id", "modality"]).any():  # one beta per stimulus (ds007272's GLM): no halves
+        return {h: {m: np.full(N_VERTICES[mesh], np.nan) for m in ("image", "caption")} for h in HEMIS}
     out = {}
     for hemi in HEMIS:
         b = dataset.read_betas(root, subject, hemi, len(trials), N_VERTICES[mesh]).astype(np.float64)
