@@ -64,8 +64,9 @@ def gabor_energy(chans: torch.Tensor, bank: np.ndarray, kfft: torch.Tensor | Non
         kfft = torch.as_tensor(np.fft.fft2(kpad), dtype=torch.complex64, device=chans.device)  # (F, full, full)
     padded = torch.nn.functional.pad(chans, (pad, pad, pad, pad), mode="reflect")  # (B, C, full, full)
     resp = torch.fft.ifft2(torch.fft.fft2(padded).unsqueeze(2) * kfft)  # (B, C, F, full, full) complex
-    # circular correlation offset: the valid response of pixel (i, j) sits at (i + 2*pad, j + 2*pad) mod full
-    return resp.abs().roll(shifts=(-2 * pad, -2 * pad), dims=(-2, -1))[..., :size, :size], kfft
+    # circular correlation offset: the valid response of pixel (i, j) sits at (i + 2*pad, j + 2*pad) mod full,
+    # and since full = size + 2*pad that is the block [2*pad:, 2*pad:], with no wrap; |.| on that block alone
+    return resp[..., 2 * pad:, 2 * pad:].abs(), kfft
 
 
 def extract_gabor(spec, captions, image_paths, device, batch_size, log):
