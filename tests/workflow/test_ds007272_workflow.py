@@ -1,45 +1,58 @@
-"""The workflow on a tiny ds007272 download: the layout rule, preprocessing from the downloaded files and the
-FreeSurfer atlas run for real; the rest of the DAG is checked with a dry run."""
+"""The workflow end to end on a tiny ds007272 download (the exact layout of OpenNeuro's files, on fsaverage5 so that
+the mesh is offline): the layout rule, preprocessing from the downloaded files, the FreeSurfer atlas, features from
+the COCO images, decoding, the searchlight, group statistics and figures."""
 import json
 
-import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
 
+from amodal.data import read_labels
+
 from ..data.ds007272_tree import TRAIN, write_coco, write_tree
-from ..data.test_freesurfer_atlas import write_annot
+from ..data.test_freesurfer_atlas import NAMES, write_annot
 from .test_workflow import make_workdir, snakemake
+
+NV = 10242  # fsaverage5
 
 
 @pytest.mark.integration
-def test_ds007272_download_runs_through_preprocessing(tmp_path):
-    wd = make_workdir(tmp_path)
-    raw = write_tree(tmp_path / "ds007272", 642)
+def test_ds007272_download_runs_end_to_end(tmp_path):
     from amodal.data.adapters import ds007272
 
+    wd = make_workdir(tmp_path)
+    raw = write_tree(tmp_path / "ds007272", NV)
     write_coco(tmp_path / "coco", ds007272.read_stimuli(raw)["id"])
     for fh in ("lh", "rh"):
-        write_annot(tmp_path / "fs" / "fsaverage3" / "label" / f"{fh}.aparc.annot", 642, len(fh))
-    cfg = {"dataset": {"source": "ds007272", "path": str(raw), "coco_root": str(tmp_path / "coco"),
-                       "mesh": "fsaverage3", "subjects": ["sub-01", "sub-07"],
-                       "freesurfer_subjects_dir": str(tmp_path / "fs")},
-           "searchlight": {"size_sweep_subjects": ["sub-01"]}}
+        write_annot(tmp_path / "fs" / "fsaverage5" / "label" / f"{fh}.aparc.annot", NV, len(fh))
+    cfg = yaml.safe_load((wd / "tiny.yaml").read_text())
+    cfg.pop("synthetic")
+    cfg["dataset"] = {"source": "ds007272", "path": str(raw), "coco_root": str(tmp_path / "coco"),
+                      "mesh": "fsaverage5", "subjects": ["sub-01", "sub-07"],
+                      "freesurfer_subjects_dir": str(tmp_path / "fs")}
+    cfg["contrastive"]["decoders"] = []  # the contrastive decoders read the same stores (tests/workflow/test_workflow)
+    cfg["searchlight"]["n_shards"] = 1
+    cfg["features"]["models"] = ["minilm_gabor"]  # built from minilm and gabor, whose stores are made too
     (wd / "real.yaml").write_text(yaml.safe_dump(cfg))
-    dry = snakemake(wd, "--configfile", "real.yaml", "-n", "--quiet", "rules")
-    for rule in ("ds007272_layout", "atlas_from_freesurfer", "preprocess", "decode", "searchlight", "group_stats"):
-        assert rule in dry.stdout, dry.stdout
-    assert "generate_synthetic" not in dry.stdout
-    snakemake(wd, "--configfile", "real.yaml", "--", "results/preprocessed/sub-01_betas.zarr",
-              "results/preprocessed/sub-07_betas.zarr", "results/dataset/atlas/atlas_hemi-L.label.gii")
+    proc = snakemake(wd, config="real.yaml")
+    assert "generate_synthetic" not in proc.stdout + proc.stderr
+
     for subject in ("sub-01", "sub-07"):
         ds = xr.open_zarr(wd / f"results/preprocessed/{subject}_betas.zarr", consolidated=False)
-        n_train = sum(len(x) for x in TRAIN[subject])
-        assert ds.sizes["trial"] == n_train + 140 + 3 and ds.sizes["vertex"] == 2 * 642
-        side = json.loads((wd / f"results/preprocessed/{subject}_mask.json").read_text())
-        assert side["source"] == "ds007272"
-    trials = (wd / "results/dataset/sub-07/sub-07_trials.tsv").read_text().splitlines()
-    assert trials[0].split("\t") == ["trial", "stimulus_id", "modality", "split", "run", "file"]
-    assert "betas_imagery/beta_000001.gii" in trials[-3]
-    assert np.any([ln.startswith("3862\t") for ln in (wd / "results/dataset/stimuli/stimuli.tsv").read_text()
-                   .splitlines()])
+        assert ds.sizes["trial"] == sum(len(x) for x in TRAIN[subject]) + 140 + 3
+        assert json.loads((wd / f"results/preprocessed/{subject}_mask.json").read_text())["source"] == "ds007272"
+    trials = pd.read_csv(wd / "results/dataset/sub-07/sub-07_trials.tsv", sep="\t", dtype=str)
+    assert list(trials.columns) == ["trial", "stimulus_id", "modality", "split", "run", "file"]
+    assert list(trials["file"].tail(3)) == [f"betas_imagery/beta_00000{k}.gii" for k in (1, 2, 3)]
+    scores = pd.read_csv(wd / "results/decoding/scores.tsv", sep="\t")
+    assert set(scores["subject"]) == {"sub-01", "sub-07"}
+    counts = pd.read_csv(wd / "results/qc/trial_counts.tsv", sep="\t")
+    assert set(counts["subject"]) == {"sub-01", "sub-07"}
+    # the clusters are named with the FreeSurfer annotation's regions (the fixture is pure noise: no cluster)
+    for hemi in ("L", "R"):
+        _, names = read_labels(wd / f"results/dataset/atlas/atlas_hemi-{hemi}.label.gii")
+        assert set(names.values()) == set(NAMES)
+    assert "regions" in pd.read_csv(wd / "results/searchlight/group/clusters.tsv", sep="\t").columns
+    for fig in ("qc_dataset", "fig4_decoder_types", "fig9_modality_invariant", "fig10_imagery"):
+        assert (wd / f"results/figures/{fig}.png").stat().st_size > 10_000

@@ -26,8 +26,8 @@ def make_workdir(tmp_path: Path) -> Path:
     return wd
 
 
-def snakemake(wd: Path, *args, timeout=1200):
-    cmd = [SNAKEMAKE, "--cores", "2", "--configfile", "tiny.yaml", *args]
+def snakemake(wd: Path, *args, timeout=1200, config="tiny.yaml"):
+    cmd = [SNAKEMAKE, "--cores", "2", "--configfile", config, *args]
     proc = subprocess.run(cmd, cwd=wd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
