@@ -1,8 +1,11 @@
 # Helpers for all the .smk files: config validation, subject list, paths. Every path of the dataset and of the
 # searchlight stores comes from the library (amodal.data), which also reads them; nothing here imports torch.
 
+import sys
+
 from amodal import config as amodal_config
 from amodal import data as amodal_data
+from amodal.data.adapters import REAL_SOURCES, layout_inputs, raw_betas_dirs
 from amodal.surface import HEMI_BIDS, HEMIS
 
 amodal_config.validate(config)
@@ -12,7 +15,7 @@ SOURCE = config["dataset"]["source"]
 RES = "results"
 # DATA is the dataset in amodal's layout. A downloaded real dataset (RAW) is brought into it under results/: its
 # stimuli and trials tables are written there, and its betas are read where they lie (rules/dataset.smk).
-RAW = config["dataset"]["path"] if SOURCE == "ds007272" else None
+RAW = config["dataset"]["path"] if SOURCE in REAL_SOURCES else None
 DATA = f"{RES}/dataset" if RAW else config["dataset"]["path"]
 MESH = config["dataset"]["mesh"]
 H_LETTERS = tuple(HEMI_BIDS[h] for h in HEMIS)  # the {h} wildcard's values
@@ -25,10 +28,8 @@ PLANTED = str(amodal_data.planted_json(DATA))
 
 def dataset_files(subject):
     files = amodal_data.dataset_files(DATA, subject)
-    if SOURCE == "ds007272":  # the betas stay in the download: one folder per hemisphere
-        from amodal.data.adapters import ds007272
-
-        files["betas"] = [str(ds007272.surface_dir(RAW, h, subject)) for h in HEMIS]
+    if RAW:  # the betas stay in the download
+        files["betas"] = raw_betas_dirs(SOURCE, RAW, subject)
     return files
 
 
@@ -52,7 +53,14 @@ def planted_json():
 
 FEATURES = config["features"]
 MODELS = FEATURES["models"]
-MODES = ("images", "captions", "agnostic")
+# NSD has image trials only: the reference study (decoders by training mode, cross-decoding, the searchlight) needs
+# caption trials and runs on ds007272 or synthetic data; on NSD the contrastive decoders train on image trials.
+REFERENCE_STUDY = SOURCE != "nsd"
+MODES = ("images", "captions", "agnostic") if REFERENCE_STUDY else ("images",)
+if not REFERENCE_STUDY:
+    sys.stderr.write("dataset.source nsd: NSD shows no captions, so the modality-agnostic study (ridge decoders by "
+                     "training mode, searchlight, group statistics) is left out; the contrastive decoders run on image "
+                     "trials (contrastive.decoders).\n")
 
 
 def gpus_for(device):
@@ -76,6 +84,8 @@ def feature_components(wildcards):
 
 
 def decoding_targets():
+    if not REFERENCE_STUDY:
+        return []
     return [
         f"{RES}/decoding/scores.tsv",
         f"{RES}/decoding/summary.tsv",
@@ -89,7 +99,9 @@ def contrastive_targets():
     return [f"{RES}/contrastive/summary.tsv", *[f"{RES}/figures/{name}.png" for name in CONTRASTIVE_FIGURES]]
 
 
-CONTRASTIVE_FIGURES = ("contrastive_retrieval", "contrastive_examples_images", "contrastive_examples_captions")
+CONTRASTIVE_FIGURES = ("contrastive_retrieval", "contrastive_examples_images",
+                       *(("contrastive_examples_captions",) if REFERENCE_STUDY else ()))
+CONTRASTIVE_EXAMPLE_MODE = MODES[-1]  # the examples show the agnostic decoders (on NSD: the image-trained ones)
 DECODING_FIGURES = ("fig4_decoder_types", "fig5_within_cross", "fig6_retrieval_images",
                     "fig7_retrieval_captions", "app6_per_subject")
 
@@ -126,6 +138,8 @@ def searchlight_params():
 
 
 def searchlight_targets():
+    if not REFERENCE_STUDY:
+        return []
     return [
         f"{RES}/searchlight/group/clusters.tsv",
         *[f"{RES}/figures/{name}.png" for name in SEARCHLIGHT_FIGURES],

@@ -65,7 +65,7 @@ rule contrastive_figures:
     input:
         summary=f"{RES}/contrastive/summary.tsv",
         predictions=expand(
-            f"{RES}/contrastive/{{subject}}/{{decoder}}/agnostic/predictions.zarr",
+            f"{RES}/contrastive/{{subject}}/{{decoder}}/{CONTRASTIVE_EXAMPLE_MODE}/predictions.zarr",
             subject=config["figures"]["example_subject"],
             decoder=CONTRASTIVE["decoders"],
         ),
@@ -76,6 +76,7 @@ rule contrastive_figures:
         ),
     params:
         figures=config["figures"],
+        mode=CONTRASTIVE_EXAMPLE_MODE,
     log:
         "logs/contrastive_figures.log",
     benchmark:

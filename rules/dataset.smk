@@ -29,32 +29,32 @@ if config["dataset"]["source"] == "synthetic":
             "../workflow_scripts/generate_synthetic.py"
 
 
-if SOURCE == "ds007272":
+if RAW:  # a real download (dataset.source ds007272 or nsd), brought into the layout under results/dataset
 
-    rule ds007272_layout:
+    rule import_dataset:
         input:
-            stimuli=f"{RAW}/stimuli/stimuli.csv",
-            betas=[b for s in SUBJECTS for b in dataset_files(s)["betas"]],
+            layout_inputs(SOURCE, RAW, SUBJECTS),
         output:
             stimuli=STIMULI,
             trials=TRIALS,
         params:
+            source=SOURCE,
             raw=RAW,
             subjects=SUBJECTS,
             coco_root=config["dataset"]["coco_root"],
             root=lambda wc, output: dataset_root(output.stimuli),
         log:
-            "logs/ds007272_layout.log",
+            "logs/import_dataset.log",
         benchmark:
-            "benchmarks/ds007272_layout.tsv"
+            "benchmarks/import_dataset.tsv"
         threads: 1
         resources:
-            mem_mb=lambda wc, attempt: 2000 * attempt,
-            runtime=lambda wc, attempt: 20 * attempt,
+            mem_mb=lambda wc, attempt: 4000 * attempt,
+            runtime=lambda wc, attempt: 60 * attempt,
         conda:
             "../envs/amodal.yaml"
         script:
-            "../workflow_scripts/ds007272_layout.py"
+            "../workflow_scripts/import_dataset.py"
 
     rule atlas_from_freesurfer:
         output:
@@ -62,7 +62,8 @@ if SOURCE == "ds007272":
         params:
             mesh=MESH,
             name=config["dataset"]["atlas"],
-            subjects_dir=config["dataset"]["freesurfer_subjects_dir"],
+            # NSD's download has its own FreeSurfer fsaverage folder; it is tried after the configured one
+            subjects_dir=config["dataset"]["freesurfer_subjects_dir"] or (f"{RAW}/nsddata/freesurfer" if SOURCE == "nsd" else None),
         log:
             "logs/atlas_from_freesurfer.log",
         threads: 1

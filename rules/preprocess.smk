@@ -11,8 +11,10 @@ rule preprocess:
         root=lambda wc, input: dataset_root(input.stimuli),
         mesh=MESH,
         average_repeats=config["preprocess"]["average_repeats"],
+        zscore=config["preprocess"]["zscore"],
+        roi=config["dataset"]["roi"],
         source=SOURCE,
-        raw=RAW,  # ds007272: the download, whose beta files the trials table names
+        raw=RAW,  # a real download, whose beta files the trials table names
     log:
         "logs/preprocess/{subject}.log",
     benchmark:

@@ -16,6 +16,8 @@ rule qc_figure:
         subjects=SUBJECTS,
         subject=config["qc"]["subject"],
         dpi=config["qc"]["dpi"],
+        source=SOURCE,
+        raw=RAW,
     log:
         "logs/qc_figure.log",
     benchmark:

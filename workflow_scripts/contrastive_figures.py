@@ -13,5 +13,5 @@ stim_dir = Path(inp.stimuli).parent
 viz.contrastive_figures(
     pd.read_csv(inp.summary, sep="\t"), [data.read_store(f, "predictions") for f in inp.predictions],
     data.read_stimuli(stim_dir.parent), stim_dir, paths, example_subject=p.figures["example_subject"],
-    n_examples=p.figures["n_examples"], dpi=p.figures["dpi"])
+    n_examples=p.figures["n_examples"], dpi=p.figures["dpi"], mode=p.mode)
 log.info("wrote %s", list(paths.values()))

@@ -89,11 +89,19 @@ def _check_consistency(config: dict) -> None:
         if config.get("decoding", {}).get("cv_scheme") == "runs":
             raise ConfigError("key 'decoding.cv_scheme': ds007272's betas each pool every run, so there are no "
                               "runs to group folds by; use 'shuffled'")
+    if ds.get("source") == "nsd":
+        from .data.adapters import nsd
+
+        unknown = sorted(set(ds.get("subjects") or []) - set(nsd.subjects()))
+        if unknown:
+            raise ConfigError(f"key 'dataset.subjects': {unknown} are not in NSD, whose subjects are {nsd.subjects()}")
+    if ds.get("roi") == "nsdgeneral" and ds.get("source") != "nsd":
+        raise ConfigError("key 'dataset.roi': nsdgeneral is NSD's region; it needs dataset.source: nsd")
 
 
 def subjects(config: dict) -> list[str]:
-    """The subjects of a run: ``dataset.subjects`` when listed, else ds007272's six when that is the source, else
-    ``sub-01`` .. ``sub-<synthetic.n_subjects>``."""
+    """The subjects of a run: ``dataset.subjects`` when listed, else ds007272's six or NSD's eight when that is the
+    source, else ``sub-01`` .. ``sub-<synthetic.n_subjects>``."""
     listed = config["dataset"].get("subjects") or []
     if listed:
         return list(listed)
@@ -101,6 +109,10 @@ def subjects(config: dict) -> list[str]:
         from .data.adapters import ds007272
 
         return ds007272.subjects()
+    if config["dataset"]["source"] == "nsd":
+        from .data.adapters import nsd
+
+        return nsd.subjects()
     from .data._layout import subject_ids
 
     return subject_ids(config["synthetic"]["n_subjects"])

@@ -73,8 +73,8 @@ def read_trials(root, subject: str, stimulus_ids=None) -> pd.DataFrame:
         stimulus.
     """
     path = _require(trials_tsv(root, subject), f"trials table of {subject}")
-    df = pd.read_csv(path, sep="\t", dtype={"stimulus_id": str, "modality": str, "split": str, "run": str},
-                     keep_default_na=False)
+    df = pd.read_csv(path, sep="\t", dtype={"stimulus_id": str, "modality": str, "split": str, "run": str,
+                                            "session": str}, keep_default_na=False)
     missing = [c for c in TRIAL_COLUMNS if c not in df.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; the trials table needs {list(TRIAL_COLUMNS)}")

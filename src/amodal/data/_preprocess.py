@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..errors import DataError
 from ..standardize import train_stats
 from ..surface import HEMIS, N_VERTICES
 from . import _io as dataset
@@ -92,7 +93,7 @@ def average_repeats(data: np.ndarray, trials: pd.DataFrame) -> tuple[np.ndarray,
 
 
 def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=print,
-                       read_betas=None) -> xr.Dataset:
+                       read_betas=None, zscore: str = "train", roi: dict | None = None) -> xr.Dataset:
     """Preprocess one subject: mask bad vertices, z-score with train statistics, average repeats.
 
     Parameters
@@ -110,6 +111,11 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
         ``read_betas(hemi, trials, n_vertices)`` returns one hemisphere's (n_trials, n_vertices) betas in the order
         of the trials table. By default the layout's betas GIFTI; a real-data adapter passes its own reader
         (ds007272's per-beta files: :func:`amodal.data.adapters.ds007272.read_betas`).
+    zscore : {"train", "session"}
+        ``train``: each vertex with the mean and SD of all train trials. ``session``: within each session (the
+        trials table's ``session`` column), with that session's train trials, as the NSD papers do.
+    roi : dict, optional
+        ``{hemi: bool array (n_vertices,)}``: keep only these vertices (NSD's nsdgeneral).
 
     Returns
     -------
@@ -127,16 +133,34 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
                 else read_betas(hemi, trials, nv))
         nan, constant = bad_vertex_mask(data)
         keep = ~(nan | constant)
-        report[hemi] = {"n_vertices": nv, "n_nan": int(nan.sum()), "n_constant": int(constant.sum()),
-                        "n_kept": int(keep.sum())}
+        report[hemi] = {"n_vertices": nv, "n_nan": int(nan.sum()), "n_constant": int(constant.sum())}
+        if roi is not None:
+            outside = ~np.asarray(roi[hemi], dtype=bool) & keep
+            keep &= ~outside
+            report[hemi]["n_outside_roi"] = int(outside.sum())
+        report[hemi]["n_kept"] = int(keep.sum())
         log(f"{subject} {hemi}: masked {int(nan.sum())} NaN and {int(constant.sum())} constant vertices "
-            f"of {nv}; {int(keep.sum())} kept")
+            f"of {nv}" + (f", and {report[hemi]['n_outside_roi']} outside the ROI" if roi is not None else "")
+            + f"; {int(keep.sum())} kept")
         parts.append(data[:, keep])
         hemi_coord += [hemi] * int(keep.sum())
         index_coord.append(np.flatnonzero(keep))
     data = np.concatenate(parts, axis=1)
     is_train = (trials["split"] == "train").to_numpy()
-    z, _, _ = zscore_train(data, is_train)
+    if zscore == "session":
+        if "session" not in trials.columns:
+            raise DataError(f"preprocess.zscore is 'session', but the trials table of {subject} has no 'session' "
+                            f"column; use 'train', or add the column")
+        z = np.empty_like(data, dtype=np.float32)
+        for session, rows in trials.groupby("session", sort=False).indices.items():
+            if not is_train[rows].any():
+                raise DataError(f"{subject} session {session} has no train trials to z-score with; use "
+                                f"preprocess.zscore: train")
+            z[rows] = zscore_train(data[rows], is_train[rows])[0]
+    elif zscore == "train":
+        z, _, _ = zscore_train(data, is_train)
+    else:
+        raise ValueError(f"zscore must be 'train' or 'session', not {zscore!r}")
     if average:
         z, meta = average_repeats(z, trials)
     else:
@@ -155,7 +179,8 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
             "vertex_index": ("vertex", np.concatenate(index_coord).astype(np.int32)),
         },
         attrs={"subject": subject, "mesh": mesh, "average_repeats": bool(average),
-               "zscore": "per vertex with train-split mean and SD (ddof=0), applied to all splits",
+               "zscore": ("per vertex with train-split mean and SD (ddof=0), applied to all splits" if zscore == "train"
+                          else "per vertex within each session, with that session's train mean and SD (ddof=0)"),
                "mask_report": json.dumps(report)},
     )
     return ds

@@ -36,11 +36,12 @@ def contrastive_retrieval(summary: pd.DataFrame, out, metric: str = "recall@1", 
         ["decoder", "feature_set", "training_mode", "eval_modality"])["mean"]
     decoders = list(dict.fromkeys(s.decoder))
     modes = [m for m in MODE_COLOURS if m in set(s.training_mode)]
-    fig, axes = plt.subplots(2, 2, figsize=(max(8, 0.9 * len(decoders) * len(modes) / 2 + 3), 7), sharey=True,
-                             squeeze=False)
+    trials = [em for em in TRIALS if em in set(s.eval_modality)]  # no caption trials on NSD
+    fig, axes = plt.subplots(2, len(trials), figsize=(max(4 * len(trials), 0.45 * len(trials) * len(decoders)
+                                                          * len(modes) + 3), 7), sharey=True, squeeze=False)
     width = 0.8 / max(len(modes), 1)
     for i, fs in enumerate(SPACES):
-        for j, em in enumerate(TRIALS):
+        for j, em in enumerate(trials):
             ax = axes[i, j]
             cell = s[(s.feature_set == fs) & (s.eval_modality == em)]
             for k, mode in enumerate(modes):
@@ -80,27 +81,33 @@ def best_variant(summary: pd.DataFrame, mode: str = "agnostic") -> str:
 
 
 def contrastive_figures(summary: pd.DataFrame, predictions: list[xr.Dataset], stimuli: pd.DataFrame, stimuli_dir,
-                        paths: dict, *, example_subject: str, n_examples: int = 3, dpi: int = 120):
+                        paths: dict, *, example_subject: str, n_examples: int = 3, dpi: int = 120,
+                        mode: str = "agnostic"):
     """Every contrastive figure: ``contrastive_retrieval`` and the top-5 examples on image and on caption trials
-    (``contrastive_examples_images``, ``contrastive_examples_captions``) of the best agnostic decoder.
+    (``contrastive_examples_images``, ``contrastive_examples_captions``, each drawn when ``paths`` names it) of the
+    best decoder trained in ``mode``.
 
     Parameters
     ----------
     summary : pandas.DataFrame
     predictions : list of xarray.Dataset
-        The example subject's agnostic prediction stores (one per decoder family).
+        The example subject's prediction stores in ``mode`` (one per decoder family).
     stimuli : pandas.DataFrame
     stimuli_dir : str or Path
     paths : dict
         Figure name → output path.
     example_subject : str
     n_examples, dpi : int
+    mode : str
+        The training mode of the examples (``agnostic``; ``images`` on data without caption trials, such as NSD).
     """
     contrastive_retrieval(summary, paths["contrastive_retrieval"], dpi=dpi)
-    variant = best_variant(summary)
+    variant = best_variant(summary, mode)
     ds = next(p for p in predictions if f"pred_{variant}" in p)
     view = xr.Dataset({"pred_vision": ds[f"pred_{variant}"], "target_vision": ds["target_vision"]})
+    trained = {"agnostic": "modality-agnostic", "images": "trained on images", "captions": "trained on captions"}
     for modality, name in (("image", "contrastive_examples_images"), ("caption", "contrastive_examples_captions")):
-        retrieval_grid(view, stimuli, stimuli_dir, modality, "vision", paths[name], n_examples=n_examples, dpi=dpi,
-                       standardize=False, title=f"{example_subject}: {variant}, modality-agnostic, fMRI → image "
-                       f"({modality} trials)")
+        if name in paths:
+            retrieval_grid(view, stimuli, stimuli_dir, modality, "vision", paths[name], n_examples=n_examples,
+                           dpi=dpi, standardize=False, title=f"{example_subject}: {variant}, {trained[mode]}, "
+                           f"fMRI → image ({modality} trials)")

@@ -43,7 +43,7 @@ def region_types(atlas, planted) -> dict[str, np.ndarray]:
     return out
 
 
-def split_half_reliability(root, subject: str, mesh: str) -> dict:
+def split_half_reliability(root, subject: str, mesh: str, read_betas=None) -> dict:
     """Per vertex, the correlation across test stimuli between their two presentations, per modality.
 
     The first and second presentation of each test stimulus form the two halves; planted signal is reliable,
@@ -54,6 +54,9 @@ def split_half_reliability(root, subject: str, mesh: str) -> dict:
     root : str or Path
     subject : str
     mesh : str
+    read_betas : callable, optional
+        A real-data adapter's ``read_betas(hemi, trials, n_vertices)`` (:func:`amodal.data.adapters.betas_reader`);
+        only the test trials are read through it. By default the layout's betas GIFTI.
 
     Returns
     -------
@@ -64,9 +67,12 @@ def split_half_reliability(root, subject: str, mesh: str) -> dict:
     test = trials[trials["split"] == "test"]
     if not test.duplicated(["stimulus_id", "modality"]).any():  # one beta per stimulus (ds007272's GLM): no halves
         return {h: {m: np.full(N_VERTICES[mesh], np.nan) for m in ("image", "caption")} for h in HEMIS}
+    if read_betas is not None:  # read the test trials alone (a real dataset's subject holds far more)
+        trials = test.reset_index(drop=True).assign(trial=np.arange(len(test)))
     out = {}
     for hemi in HEMIS:
-        b = dataset.read_betas(root, subject, hemi, len(trials), N_VERTICES[mesh]).astype(np.float64)
+        b = (dataset.read_betas(root, subject, hemi, len(trials), N_VERTICES[mesh]) if read_betas is None
+             else read_betas(hemi, trials, N_VERTICES[mesh])).astype(np.float64)
         out[hemi] = {}
         for modality in ("image", "caption"):
             t = trials[(trials["split"] == "test") & (trials["modality"] == modality)]
@@ -85,7 +91,8 @@ def split_half_reliability(root, subject: str, mesh: str) -> dict:
     return out
 
 
-def qc_figure(root, subjects, subject: str, mesh: str, out_path, planted=None, dpi: int = 110) -> pd.DataFrame:
+def qc_figure(root, subjects, subject: str, mesh: str, out_path, planted=None, dpi: int = 110,
+              read_betas=None) -> pd.DataFrame:
     """The dataset QC figure (as Fig. 1B): the atlas, one subject's split-half reliability per modality and
     region type, and the trial counts.
 
@@ -100,6 +107,8 @@ def qc_figure(root, subjects, subject: str, mesh: str, out_path, planted=None, d
     planted : dict, optional
         The synthetic ground truth (:func:`amodal.data.read_planted`), for region types and colours.
     dpi : int
+    read_betas : callable, optional
+        ``subject``'s betas reader on real data (:func:`split_half_reliability`).
 
     Returns
     -------
@@ -108,29 +117,37 @@ def qc_figure(root, subjects, subject: str, mesh: str, out_path, planted=None, d
     """
     atlas = dataset.read_atlas(root)
     types = region_types(atlas, planted)
-    rel = split_half_reliability(root, subject, mesh)
+    rel = split_half_reliability(root, subject, mesh, read_betas)
     counts = trial_counts(root, subjects)
 
     fig = plt.figure(figsize=(13, 12))
     gs = GridSpec(4, 4, figure=fig, height_ratios=[1, 1, 1, 1.1], hspace=0.35)
     names = atlas["left"][1]
     n_labels = max(names) + 1
-    cols = [TYPE_COLOURS["background"]] + [
-        TYPE_COLOURS[(planted or {}).get("region_types", {}).get(names[k], "background")]
-        if k in names else "#000000" for k in range(1, n_labels)]
+    if planted is not None:  # synthetic: regions coloured by their planted type
+        cols = [TYPE_COLOURS["background"]] + [
+            TYPE_COLOURS[planted.get("region_types", {}).get(names[k], "background")]
+            if k in names else "#000000" for k in range(1, n_labels)]
+        atlas_title = "planted atlas"
+    else:  # a real parcellation: one colour per region
+        cycle = plt.get_cmap("tab20").colors
+        cols = [TYPE_COLOURS["background"]] + [cycle[k % len(cycle)] for k in range(1, n_labels)]
+        atlas_title = f"atlas ({len(names) - (0 in names)} regions)"
     cmap = ListedColormap(cols)
     for k, (hemi, view) in enumerate(plotting.VIEWS):
         ax = fig.add_subplot(gs[0, k], projection="3d")
         lab = {h: atlas[h][0].astype(float) for h in HEMIS}
         plotting.plot_surface_map(ax, lab, hemi, view, mesh, kind="roi", cmap=cmap, vmin=0, vmax=n_labels - 1,
-                                  title=f"planted atlas: {hemi} {view}")
+                                  title=f"{atlas_title}: {hemi} {view}")
     for row, modality in ((1, "image"), (2, "caption")):
         for k, (hemi, view) in enumerate(plotting.VIEWS):
             ax = fig.add_subplot(gs[row, k], projection="3d")
             data = {h: np.nan_to_num(rel[h][modality]) for h in HEMIS}
+            none = all(np.isnan(rel[h][modality]).all() for h in HEMIS)
             plotting.plot_surface_map(ax, data, hemi, view, mesh, kind="stat", cmap="cold_hot", vmin=-0.5,
                                       vmax=0.5, threshold=None, colorbar=(k == 3),
-                                      title=f"{subject}: split-half r, {modality} test trials")
+                                      title=f"{subject}: split-half r, {modality} test trials"
+                                      + (" (no repeats)" if none else ""))
     # per region type bars
     ax = fig.add_subplot(gs[3, 0:2])
     rtypes = [t for t in ("visual", "language", "invariant", "background") if any((types[h] == t).any()

@@ -1,0 +1,118 @@
+"""The NSD adapter on a tiny download in NSD's exact layout and formats: the trial -> image mapping of the design,
+checked against responses.tsv; rows aligned with the MGH betas; the named errors of each broken file."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from amodal.data import _io, preprocess_subject, read_trials
+from amodal.data.adapters import nsd
+from amodal.errors import DataError
+
+from .nsd_tree import design, trial_values, write_captions, write_images, write_tree
+
+NV = 642
+
+
+@pytest.fixture
+def tree(tmp_path):
+    return write_tree(tmp_path / "nsd", NV)
+
+
+def test_trials_follow_the_design(tree):
+    trials = nsd.index_subject(tree, "sub-02")
+    d = design()
+    t = np.arange(1500)
+    k10 = d["masterordering"][0] - 1
+    np.testing.assert_array_equal(trials["stimulus_id"].astype(int), d["subjectim"][1, k10] - 1)  # 0-based 73k
+    np.testing.assert_array_equal(trials["split"] == "test", k10 < 1000)
+    assert (trials["split"] == "test").sum() == 180  # 60 shared images x 3
+    assert list(trials["session"].unique()) == ["01", "02"] and trials["column"].max() == 749
+    assert trials["run"].iloc[0] == "ses-01_run-01" and trials["run"].iloc[-1] == "ses-02_run-12"
+    assert set(trials["modality"]) == {"image"} and list(trials["trial"]) == list(t)
+
+
+@pytest.mark.parametrize("hemi", ["left", "right"])
+def test_betas_are_aligned_with_trials(tree, hemi):
+    trials = nsd.index_subject(tree, "sub-01")
+    pick = trials.sample(40, random_state=0)
+    data = nsd.read_betas(tree, "sub-01", hemi, pick, NV)
+    for row, trial in zip(data, pick["trial"]):
+        np.testing.assert_array_equal(row, trial_values("sub-01", hemi, int(trial), NV))
+
+
+def test_layout_captions_images_and_session_zscore(tree, tmp_path):
+    write_images(tree)
+    coco = write_captions(tmp_path / "coco")
+    out = tmp_path / "layout"
+    counts = nsd.write_layout(tree, out, ["sub-01"], coco_root=coco, log=lambda *a: None)
+    assert counts["subjects"]["sub-01"] == {"test": 180, "train": 1320}
+    table = _io.read_stimuli(out)
+    assert len(table) == 160  # 60 shared + 100 own
+    k = int(table["id"].iloc[0])
+    assert table["caption"].iloc[0] == f"first caption {k}"  # the lowest annotation id, stripped
+    assert (out / "stimuli" / table["image_file"].iloc[0]).is_file()
+    trials = read_trials(out, "sub-01", stimulus_ids=table["id"])
+
+    def reader(hemi, t, nv):
+        return nsd.read_betas(tree, "sub-01", hemi, t, nv)
+
+    ds = preprocess_subject(out, "sub-01", "fsaverage3", zscore="session", average=True, log=lambda *a: None,
+                            read_betas=reader)
+    assert ds.sizes["trial"] == 160 and set(ds["n_repeats"].values[ds["split"].values == "test"]) == {3}
+    single = preprocess_subject(out, "sub-01", "fsaverage3", zscore="session", average=False, log=lambda *a: None,
+                                read_betas=reader)
+    raw = np.concatenate([reader(h, trials, NV) for h in ("left", "right")], axis=1)
+    for ses in ("01", "02"):  # every row of a session, z-scored with that session's train trials
+        rows = (trials["session"] == ses).to_numpy()
+        assert rows.sum() == 750
+        train = rows & (trials["split"] == "train").to_numpy()
+        z = (raw[rows] - raw[train].mean(0)) / raw[train].std(0)
+        np.testing.assert_allclose(single["betas"].values[rows], z, rtol=1e-4, atol=1e-4)
+
+
+def test_roi_keeps_nsdgeneral(tree, tmp_path):
+    write_images(tree)
+    out = tmp_path / "layout"
+    nsd.write_layout(tree, out, ["sub-01"], coco_root=write_captions(tmp_path / "coco"), log=lambda *a: None)
+    roi = nsd.read_nsdgeneral(tree, NV)
+    ds = preprocess_subject(out, "sub-01", "fsaverage3", log=lambda *a: None, roi=roi,
+                            read_betas=lambda h, t, nv: nsd.read_betas(tree, "sub-01", h, t, nv))
+    for hemi in ("left", "right"):
+        kept = ds["vertex_index"].values[ds["hemi"].values == hemi]
+        np.testing.assert_array_equal(kept, np.flatnonzero(roi[hemi]))
+
+
+def test_responses_must_agree_with_the_design(tree):
+    p = nsd.responses_path(tree, "sub-01")
+    resp = pd.read_csv(p, sep="\t")
+    resp.loc[800, "73KID"] += 1
+    resp.to_csv(p, sep="\t", index=False)
+    with pytest.raises(DataError, match=r"responses.tsv: session 2 run 1 trial 51 of sub-01 shows 73k id"):
+        nsd.index_subject(tree, "sub-01")
+
+
+def test_hemispheres_need_the_same_sessions(tree):
+    (nsd.betas_dir(tree, "sub-01") / "rh.betas_session02.mgh").unlink()
+    with pytest.raises(DataError, match=r"lh.betas_session02.mgh of sub-01 has no rh counterpart"):
+        nsd.index_subject(tree, "sub-01")
+
+
+def test_session_files_must_hold_750_trials_of_the_mesh(tree):
+    trials = nsd.index_subject(tree, "sub-01")
+    with pytest.raises(DataError, match=r"lh.betas_session01.mgh: shape \(642, 750\).*fsaverage7"):
+        nsd.read_betas(tree, "sub-01", "left", trials, 163842)
+
+
+def test_missing_captions_say_what_to_download(tree, tmp_path):
+    write_images(tree)
+    with pytest.raises(DataError, match="NSD ships no captions: download COCO's annotations_trainval2017.zip"):
+        nsd.write_layout(tree, tmp_path / "layout", ["sub-01"], coco_root=tmp_path / "nowhere", log=lambda *a: None)
+
+
+def test_unknown_subject_and_missing_download(tree, tmp_path):
+    with pytest.raises(DataError, match="NSD has sub-01..sub-08"):
+        nsd.nsd_subject("sub-09")
+    with pytest.raises(DataError, match="no fsaverage betas for sub-03"):
+        nsd.index_subject(tree, "sub-03")
+    with pytest.raises(DataError, match="nsd_expdesign.mat does not exist"):
+        nsd.read_design(tmp_path)
