@@ -1,5 +1,6 @@
 # The dataset: generated (synthetic), read from dataset.path in amodal's layout, or brought into that layout from
-# a real download (ds007272: the stimuli and trials tables and the atlas are written; the betas stay where they are).
+# a real download (ds007272, NSD: the stimuli and trials tables and the atlas are written; the betas stay in the
+# download and preprocessing reads them there).
 
 if config["dataset"]["source"] == "synthetic":
 

@@ -39,13 +39,21 @@ class HemiMesh:
 
 @lru_cache(maxsize=8)
 def load_mesh(resolution: str = "fsaverage5", kind: str = "inflated") -> dict[str, HemiMesh]:
-    """Load a fsaverage mesh from nilearn (fsaverage5 ships offline; others are fetched)."""
+    """Load a fsaverage mesh from nilearn (fsaverage5 ships offline; others are fetched once, into nilearn's data
+    folder; offline that fails at once with a :class:`DataError` naming what to download and where to put it)."""
     from nilearn.datasets import load_fsaverage
 
     if resolution not in N_VERTICES:
         raise DataError(f"unknown mesh resolution {resolution!r}; known: {sorted(N_VERTICES)}")
     name = "fsaverage" if resolution == "fsaverage7" else resolution
-    meshes = load_fsaverage(name)
+    try:
+        meshes = load_fsaverage(name)
+    except Exception as exc:  # offline, nilearn's fetcher raises requests' ConnectionError (and others)
+        raise DataError(
+            f"the {resolution} mesh is not on this machine and nilearn could not fetch it ({type(exc).__name__}: "
+            f"{str(exc)[:200]}). On a machine with internet access run: python -c \"from nilearn.datasets import "
+            f"load_fsaverage; load_fsaverage('{name}')\", then copy its nilearn_data/{name} folder into this "
+            f"machine's nilearn data folder ($NILEARN_DATA, or ~/nilearn_data)") from exc
     if kind not in meshes:
         raise DataError(f"mesh kind {kind!r} not available for {resolution}; available: {sorted(meshes)}")
     poly = meshes[kind]
