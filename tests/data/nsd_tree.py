@@ -71,6 +71,7 @@ def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-02")):
 
 
 def write_images(root, size=16):
+    """NSD's nsd_stimuli.hdf5 (imgBrick), with small images."""
     import h5py
 
     p = nsd.images_path(root)

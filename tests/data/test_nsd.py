@@ -116,3 +116,25 @@ def test_unknown_subject_and_missing_download(tree, tmp_path):
         nsd.index_subject(tree, "sub-03")
     with pytest.raises(DataError, match="nsd_expdesign.mat does not exist"):
         nsd.read_design(tmp_path)
+
+
+def test_every_image_in_the_stimulus_table(tree, tmp_path):
+    write_images(tree)
+    trials = nsd.index_subject(tree, "sub-01")
+    info = pd.read_csv(nsd.stim_info_path(tree), index_col=0)
+    gone = int(trials["stimulus_id"].iloc[0])
+    info[info["nsdId"] != gone].to_csv(nsd.stim_info_path(tree))
+    with pytest.raises(DataError, match=rf"nsd_stim_info_merged.csv: 73k ids \['{gone}'\] .* shown to \['sub-01'\]"):
+        nsd.write_layout(tree, tmp_path / "layout", ["sub-01"], coco_root=write_captions(tmp_path / "coco"),
+                         log=lambda *a: None)
+
+
+def test_image_brick_must_hold_every_image(tree, tmp_path):
+    import h5py
+
+    nsd.images_path(tree).parent.mkdir(parents=True)
+    with h5py.File(nsd.images_path(tree), "w") as f:
+        f.create_dataset("imgBrick", data=np.zeros((10, 4, 4, 3), np.uint8))
+    with pytest.raises(DataError, match=r"imgBrick has shape \(10, 4, 4, 3\), not \(73000, height, width, 3\)"):
+        nsd.write_layout(tree, tmp_path / "layout", ["sub-01"], coco_root=write_captions(tmp_path / "coco"),
+                         log=lambda *a: None)
