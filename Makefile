@@ -20,8 +20,8 @@ run: setup
 contrastive: setup  # the main job plus the contrastive decoders (off in the default: see README)
 	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES) --configfile config/contrastive.yaml
 
-test: setup  # on $(CORES) workers; each expensive session fixture is built once, on one worker (tests/conftest.py)
-	$(VENV)/bin/python -m pytest -q -n $(CORES) --dist loadgroup
+test: setup
+	$(VENV)/bin/python -m pytest -q
 
 clean-results:
 	rm -rf results .snakemake

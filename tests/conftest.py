@@ -72,15 +72,3 @@ def tiny_run(tmp_path_factory):
     snakemake(wd)
     return wd
 
-
-# `make test` runs the suite on 2 workers (pytest-xdist, --dist loadgroup). Each worker builds the session fixtures
-# its tests ask for, so every test of one expensive fixture goes to one worker, and that fixture is built once.
-_FIXTURE_GROUPS = ("tiny_run", "default_snr_decoding")
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        for name in _FIXTURE_GROUPS:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(name))
-                break
