@@ -34,10 +34,10 @@ import pandas as pd
 
 from ...errors import DataError
 from ...surface import HEMIS
+from .freesurfer import FS_HEMI
 
 TRIALS_PER_SESSION = 750
 N_SHARED = 1000
-FS_HEMI = {"left": "lh", "right": "rh"}
 SESSION_FILE = re.compile(r"^(lh|rh)\.betas_session(\d{2})\.mgh$")
 BETAS_VERSION = "betas_fithrf_GLMdenoise_RR"
 
