@@ -24,6 +24,7 @@ include: "rules/preprocess.smk"
 include: "rules/qc.smk"
 include: "rules/features.smk"
 include: "rules/decoding.smk"
+include: "rules/encoding.smk"
 include: "rules/contrastive.smk"
 include: "rules/searchlight.smk"
 

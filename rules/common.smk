@@ -39,6 +39,7 @@ def all_targets():
         f"{RES}/figures/qc_dataset.png",
         *decoding_targets(),
         *contrastive_targets(),
+        *encoding_targets(),
         *searchlight_targets(),
     ]
 
@@ -91,6 +92,15 @@ def decoding_targets():
         f"{RES}/decoding/summary.tsv",
         *[f"{RES}/figures/{name}.png" for name in DECODING_FIGURES],
     ]
+
+
+ENC_MODELS = config["encoding"]["models"]
+
+
+def encoding_targets():
+    if not ENC_MODELS:
+        return []
+    return [f"{RES}/encoding/summary.tsv", f"{RES}/figures/encoding_voxelwise.png"]
 
 
 def contrastive_targets():

@@ -65,6 +65,11 @@ def _check_consistency(config: dict) -> None:
         if fig and fig["example_model"] not in feats["models"]:
             raise ConfigError(f"key 'figures.example_model': {fig['example_model']!r} is not one of "
                               f"features.models {feats['models']}")
+    enc = config.get("encoding", {})
+    if enc and feats:
+        unknown = sorted(set(enc["models"]) - set(feats["models"]))
+        if unknown:
+            raise ConfigError(f"key 'encoding.models': {unknown} are not among features.models {feats['models']}")
     sl = config.get("searchlight", {})
     if sl:
         if (sl["neighbors"] is None) == (sl["radius_mm"] is None):

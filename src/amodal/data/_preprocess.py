@@ -3,6 +3,11 @@
 The store holds one DataArray ``betas`` (trial × vertex, float32) with coordinates ``stimulus_id``,
 ``modality`` and ``split`` and ``run`` (of the first presentation) on trials, and ``hemi`` and ``vertex_index`` (index in that hemisphere's mesh)
 on vertices. Masked vertices are left out of the array; ``attrs`` record how many and why.
+
+When repeats are averaged, the single presentations of every repeated stimulus stay in a second DataArray,
+``repeats`` (presentation × vertex, z-scored like ``betas``), with coordinates ``presentation_stimulus_id``,
+``presentation_modality`` and ``presentation_split``: noise ceilings are estimated from them
+(:func:`amodal.encoding.noise_ceiling`).
 """
 
 from __future__ import annotations
@@ -161,7 +166,11 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
         z, _, _ = zscore_train(data, is_train)
     else:
         raise ValueError(f"zscore must be 'train' or 'session', not {zscore!r}")
+    singles = None
     if average:
+        repeated = trials.duplicated(["stimulus_id", "modality", "split"], keep=False).to_numpy()
+        if repeated.any():
+            singles = (z[repeated], trials.loc[repeated, ["stimulus_id", "modality", "split"]])
         z, meta = average_repeats(z, trials)
     else:
         meta = trials[["stimulus_id", "modality", "split", "run"]].copy()
@@ -183,4 +192,9 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
                           else "per vertex within each session, with that session's train mean and SD (ddof=0)"),
                "mask_report": json.dumps(report)},
     )
+    if singles is not None:
+        rep, rep_meta = singles
+        ds["repeats"] = xr.DataArray(rep, dims=("presentation", "vertex"), coords={
+            f"presentation_{k}": ("presentation", rep_meta[k].to_numpy(dtype=str))
+            for k in ("stimulus_id", "modality", "split")})
     return ds

@@ -17,6 +17,7 @@ KINDS = {
     "features": ("feature store", "run the extract_features rule for this model"),
     "predictions": ("predictions store", "run the decode rule first"),
     "searchlight": ("searchlight store", "run the searchlight rule"),
+    "encoder": ("encoder store", "run the encode rule"),
 }
 """What each kind of store is called in errors, and how to make a missing one."""
 
@@ -40,7 +41,7 @@ def read_store(path, kind: str = "betas", what: str | None = None, fix: str | No
     ----------
     path : str or Path
         The ``.zarr`` folder.
-    kind : {"betas", "features", "predictions", "searchlight"}
+    kind : {"betas", "features", "predictions", "searchlight", "encoder"}
         What the store holds; names the store and the fix in the error when it is missing.
     what, fix : str, optional
         Override the name and the fix given in that error.

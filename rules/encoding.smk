@@ -1,0 +1,64 @@
+# Image-to-brain encoders: a voxelwise banded ridge per subject x feature model, scored against noise ceilings.
+
+ENC_STATS = ("r", "ceiling", "rnormalized")
+
+
+rule encode:
+    input:
+        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
+        features=f"{RES}/features/{{model}}.zarr",
+        planted=planted_json(),
+    output:
+        store=directory(f"{RES}/encoding/{{subject}}/{{model}}/encoder.zarr"),
+        maps=expand(
+            f"{RES}/encoding/{{{{subject}}}}/{{{{model}}}}/{{{{subject}}}}_hemi-{{h}}_space-{MESH}_model-{{{{model}}}}_stat-{{stat}}_encoding.func.gii",
+            h=H_LETTERS,
+            stat=ENC_STATS,
+        ),
+        scores=f"{RES}/encoding/{{subject}}/{{model}}/scores.tsv",
+        retrieval=f"{RES}/encoding/{{subject}}/{{model}}/retrieval.json",
+    params:
+        encoding=config["encoding"],
+        seed=config["seed"],
+        mesh=MESH,
+    log:
+        "logs/encoding/{subject}_{model}.log",
+    benchmark:
+        "benchmarks/encoding/{subject}_{model}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+        gpu=gpus_for(config["encoding"]["device"]),
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/encode.py"
+
+
+rule summarize_encoding:
+    input:
+        scores=expand(f"{RES}/encoding/{{subject}}/{{model}}/scores.tsv", subject=SUBJECTS, model=ENC_MODELS),
+        retrieval=expand(f"{RES}/encoding/{{subject}}/{{model}}/retrieval.json", subject=SUBJECTS, model=ENC_MODELS),
+        stores=expand(f"{RES}/encoding/{{subject}}/{{model}}/encoder.zarr", subject=SUBJECTS, model=ENC_MODELS),
+    output:
+        summary=report(f"{RES}/encoding/summary.tsv", category="Encoding"),
+        retrieval=report(f"{RES}/encoding/retrieval.tsv", category="Encoding"),
+        figure=report(f"{RES}/figures/encoding_voxelwise.png", category="Encoding"),
+    params:
+        subjects=SUBJECTS,
+        models=ENC_MODELS,
+        mesh=MESH,
+        dpi=config["qc"]["dpi"],
+    log:
+        "logs/summarize_encoding.log",
+    benchmark:
+        "benchmarks/summarize_encoding.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/summarize_encoding.py"
