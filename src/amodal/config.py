@@ -56,8 +56,13 @@ def _check_consistency(config: dict) -> None:
     if feats:
         from .features import model_definition
 
+        from .features import PATCH_BACKENDS
+
         for name in feats["models"]:
             spec = model_definition(name, feats.get("definitions"))
+            if spec["backend"] in PATCH_BACKENDS:
+                raise ConfigError(f"key 'features.models': {name!r} makes patch tokens for image-to-brain encoders "
+                                  f"(backend {spec['backend']}), not feature vectors to decode; leave it out here")
             if spec["backend"] == "combine":
                 for part in ("vision_model", "lang_model"):
                     model_definition(spec[part], feats.get("definitions"))

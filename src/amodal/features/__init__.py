@@ -1,6 +1,9 @@
 """Features: a registry of feature models that map each stimulus to feature sets, their extractors, and the
 targets of a decoder (METHOD §2).
 
+Patch models (backends ``gabor_patches``, ``hf_vision_patches``) make one array, ``patches`` (stimulus × layer ×
+token × channel), for image-to-brain encoders (:mod:`amodal.features._patches`); they are not decoded.
+
 Feature sets: ``vision`` (the image vector), ``lang`` (the caption vector), ``avg`` (the mean of the model's own
 standardised vision and lang vectors) and ``fused`` (a joint image+caption encoder). Every stimulus has an image
 and a caption, so every set is defined for every stimulus and the targets of a stimulus do not depend on the
@@ -13,8 +16,8 @@ extractors (:func:`extract`, :data:`BACKENDS` and the ``extract_*`` backends) lo
 
 from importlib import import_module
 
-from ._registry import (BACKEND_NAMES, BUILTIN, EXTRACTOR_VERSION, FEATURE_SETS, default_feature_set,
-                        minilm_path, model_definition)
+from ._registry import (BACKEND_NAMES, BUILTIN, EXTRACTOR_VERSION, FEATURE_SETS, PATCH_BACKENDS,
+                        default_feature_set, minilm_path, model_definition)
 from ._targets import average_sets, open_features, targets_for
 
 _LAZY = {
@@ -25,9 +28,10 @@ _LAZY = {
     "extract_dual_encoder": "._dual_encoder", "train_dual_encoder": "._dual_encoder",
     "class_embeddings": "._dual_encoder", "PROMPT_TEMPLATES": "._dual_encoder",
     "extract_gabor": "._gabor", "gabor_bank": "._gabor", "gabor_energy": "._gabor",
+    "extract_gabor_patches": "._patches", "extract_hf_vision_patches": "._patches",
 }
 
-__all__ = ["BACKEND_NAMES", "BUILTIN", "EXTRACTOR_VERSION", "FEATURE_SETS", "average_sets", "default_feature_set",
+__all__ = ["BACKEND_NAMES", "BUILTIN", "EXTRACTOR_VERSION", "FEATURE_SETS", "PATCH_BACKENDS", "average_sets", "default_feature_set",
            "minilm_path", "model_definition", "open_features", "targets_for", *_LAZY]
 
 

@@ -37,6 +37,7 @@ from ..device import resolve_device
 from ..errors import ConfigError, DataError
 from ._dual_encoder import extract_dual_encoder
 from ._gabor import extract_gabor
+from ._patches import extract_gabor_patches, extract_hf_vision_patches
 from ._registry import EXTRACTOR_VERSION, default_feature_set, minilm_path, model_definition
 from ._targets import average_sets, targets_for
 from ._util import batches as _batches, progress as _progress
@@ -396,6 +397,8 @@ BACKENDS = {
     "open_clip": extract_open_clip,
     "dual_encoder": extract_dual_encoder,
     "combine": None,  # resolved in extract()
+    "gabor_patches": extract_gabor_patches,
+    "hf_vision_patches": extract_hf_vision_patches,
 }
 
 

@@ -8,8 +8,11 @@ from ..errors import ConfigError
 EXTRACTOR_VERSION = "1"
 FEATURE_SETS = ("vision", "lang", "avg", "fused")
 BACKEND_NAMES = ("sentence_transformers", "gabor", "hf_text", "hf_vision", "hf_clip", "hf_fused", "open_clip",
-                 "dual_encoder", "combine")
+                 "dual_encoder", "combine", "gabor_patches", "hf_vision_patches")
 """The backends a model definition may name (:data:`amodal.features.BACKENDS` maps them to extractors)."""
+PATCH_BACKENDS = ("gabor_patches", "hf_vision_patches")
+"""Backends that make multi-layer patch tokens (``patches``: stimulus × layer × token × channel) for encoders,
+not vectors to decode (:mod:`amodal.features._patches`)."""
 
 
 def minilm_path() -> str:
@@ -27,6 +30,9 @@ BUILTIN = {
     # an aligned image-text space trained offline on drawn scenes (ours): the CLIP stand-in of the contrastive
     # decoders on the embedded default; on real data use CLIP (backend hf_clip or open_clip)
     "dualenc": {"backend": "dual_encoder", "default_set": "avg"},
+    # the Gabor pyramid's frequencies as layers of patch tokens (ours): the offline stand-in for DINOv2's hidden
+    # layers in the Universal Brain Encoder; on real data use backend hf_vision_patches with a DINOv2 id
+    "gabor_patches": {"backend": "gabor_patches", "default_set": "patches"},
 }
 
 
@@ -68,4 +74,5 @@ def default_feature_set(name: str, definitions: dict | None = None) -> str:
     return spec.get("default_set") or {"hf_text": "lang", "sentence_transformers": "lang", "hf_vision": "vision",
                                        "gabor": "vision", "hf_clip": "avg", "open_clip": "avg",
                                        "hf_fused": "fused", "combine": "avg",
-                                       "dual_encoder": "avg"}[spec["backend"]]
+                                       "dual_encoder": "avg", "gabor_patches": "patches",
+                                       "hf_vision_patches": "patches"}[spec["backend"]]
