@@ -26,11 +26,13 @@ def test_noise_ceiling_recovers_planted_snr(rng):
     singles = np.concatenate([signal + rng.standard_normal((n_stim, nv)) for _ in range(n_rep)])
     ids = np.tile(np.arange(n_stim).astype(str), n_rep)
     ncsnr, ceiling = encoding.noise_ceiling(singles, ids)
-    np.testing.assert_allclose(ncsnr, snr, atol=0.12)
+    # unbiased over vertices, and each estimate within sampling error (SD about 0.07 at 400 stimuli x 3 repeats)
+    assert abs(np.mean(ncsnr - snr)) < 0.02 and np.mean(np.abs(ncsnr - snr)) < 0.08
+    np.testing.assert_allclose(ncsnr, snr, atol=0.3)
     # the ceiling is the r that the true signal itself reaches against the averaged measurement
     averaged = singles.reshape(n_rep, n_stim, nv).mean(0)
     best = encoding.pearson_columns(signal, averaged)
-    np.testing.assert_allclose(ceiling, best, atol=0.06)
+    np.testing.assert_allclose(ceiling, best, atol=0.15)
     assert np.mean(np.abs(ceiling - best)) < 0.02
 
 

@@ -32,7 +32,10 @@ def test_ds007272_download_runs_end_to_end(tmp_path):
                       "mesh": "fsaverage5", "subjects": ["sub-01", "sub-07"],
                       "freesurfer_subjects_dir": str(tmp_path / "fs")}
     cfg["contrastive"]["decoders"] = []  # the contrastive decoders read the same stores (tests/workflow/test_workflow)
-    cfg["searchlight"]["n_shards"] = 1
+    # the searchlight and group machinery are checked on the synthetic tiny run; here only that they run on this
+    # layout and name real regions, so the smallest neighbourhoods, nulls and sweep
+    cfg["searchlight"].update(n_shards=1, neighbors=10, n_permutations=10, size_sweep=[10])
+    cfg["stats"]["n_permutations"] = 100
     cfg["features"]["models"] = ["minilm_gabor"]  # built from minilm and gabor, whose stores are made too
     (wd / "real.yaml").write_text(yaml.safe_dump(cfg))
     proc = snakemake(wd, config="real.yaml")
