@@ -21,7 +21,7 @@ def test_modality_invariant_clusters_match_planted_regions(default_snr_decoding,
             for hemi in HEMIS:
                 ds = searchlight.searchlight_subject(betas, d["features"]["minilm_gabor"], "avg", mode, hemi,
                                                      mesh[hemi].coords, n_neighbors=sl["neighbors"],
-                                                     n_perm=sl["n_permutations"], seed=DEFAULT["seed"])
+                                                     n_perm=20, seed=DEFAULT["seed"])
                 path = tmp_path / f"{subject}_{mode}_{hemi}.zarr"
                 ds.to_zarr(path, mode="w", consolidated=False, zarr_format=2)
                 stores[(subject, mode, hemi)] = [path]

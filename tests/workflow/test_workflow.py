@@ -99,6 +99,25 @@ def test_end_to_end_contrastive_outputs(tiny_run):
 
 
 @pytest.mark.integration
+def test_end_to_end_encoding_outputs(tiny_run):
+    import nibabel as nib
+    import pandas as pd
+
+    wd = tiny_run
+    summary = pd.read_csv(wd / "results/encoding/summary.tsv", sep="\t")
+    assert set(summary.subject) == {"sub-01", "sub-02"}
+    assert {"all", "visual", "language", "invariant", "background"} == set(summary.region_type)
+    retrieval = pd.read_csv(wd / "results/encoding/retrieval.tsv", sep="\t")
+    assert (retrieval.n_images == 12).all() and retrieval.mean_rank.between(1, 12).all()
+    base = wd / "results/encoding/sub-01/minilm_gabor/sub-01_hemi-R_space-fsaverage5_model-minilm_gabor"
+    r = nib.load(f"{base}_stat-r_encoding.func.gii").darrays[0].data
+    assert r.shape == (10242,) and np.isnan(r).any() and np.nanmax(np.abs(r)) <= 1
+    side = json.loads(Path(f"{base}_stat-ceiling_encoding.json").read_text())
+    assert side["hemisphere"] == "right" and side["feature_sets"] == ["vision", "lang"] and "seed" in side
+    assert (wd / "results/figures/encoding_voxelwise.png").stat().st_size > 20_000
+
+
+@pytest.mark.integration
 def test_second_run_does_nothing(tiny_run):
     proc = snakemake(tiny_run, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
