@@ -1,13 +1,15 @@
 """Encoding: image-to-brain models that predict each vertex's response from an image's features.
 
 :func:`encode_subject` fits a voxelwise banded ridge (himalaya) per subject and scores it per vertex against a
-noise ceiling (:func:`noise_ceiling`) and by image retrieval (:func:`retrieval_ranks`). :class:`UniversalBrainEncoder` is one network for every subject with a learned
-embedding per vertex, trained by :func:`train_ube` (Beliy et al. 2024).
+noise ceiling (:func:`noise_ceiling`) and by image retrieval (:func:`retrieval_ranks`).
+:class:`UniversalBrainEncoder` is one network for every subject with a learned embedding per vertex, trained by
+:func:`train_ube` (Beliy et al. 2024).
 """
 
 from ._ube import UniversalBrainEncoder, predict as ube_predict, train_ube, ube_loss, vertex_r
 from ._voxelwise import (encode_subject, fit_banded_ridge, full_mesh_maps, noise_ceiling, pearson_columns,
                          repeated_presentations, retrieval_ranks, summarize_subject, vertex_region_types)
 
-__all__ = ["UniversalBrainEncoder", "train_ube", "ube_loss", "ube_predict", "vertex_r", "encode_subject", "fit_banded_ridge", "full_mesh_maps", "noise_ceiling", "pearson_columns",
-           "repeated_presentations", "retrieval_ranks", "summarize_subject", "vertex_region_types"]
+__all__ = ["UniversalBrainEncoder", "encode_subject", "fit_banded_ridge", "full_mesh_maps", "noise_ceiling",
+           "pearson_columns", "repeated_presentations", "retrieval_ranks", "summarize_subject", "train_ube", "ube_loss",
+           "ube_predict", "vertex_r", "vertex_region_types"]

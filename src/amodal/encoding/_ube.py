@@ -67,10 +67,12 @@ class UniversalBrainEncoder(nn.Module):
 
     def add_subject(self, subject: str, n_vertices: int) -> None:
         """A new (or re-initialised) embedding table for ``subject``: N(0, (0.1 / (2√E))²) as the paper's code."""
-        emb = torch.randn(n_vertices, self.embedding, device=self.readout.device) * (0.1 / (2 * math.sqrt(self.embedding)))
-        self.vertex_embeddings[subject] = nn.Parameter(emb)
+        sd = 0.1 / (2 * math.sqrt(self.embedding))
+        self.vertex_embeddings[subject] = nn.Parameter(
+            torch.randn(n_vertices, self.embedding, device=self.readout.device) * sd)
 
-    def attention(self, tokens: torch.Tensor, subject: str, vertices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def attention(self, tokens: torch.Tensor, subject: str,
+                  vertices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Spatial attention of the given vertices over each layer's tokens, and the projected tokens.
 
         Parameters
@@ -245,7 +247,8 @@ def train_ube(model: UniversalBrainEncoder, tokens: torch.Tensor, train: dict, v
         if score > state["best_score"]:
             state.update(best_score=score, best_epoch=epoch + 1, best=copy.deepcopy(model.state_dict()))
         state["epoch"] = epoch + 1
-        log(f"epoch {epoch + 1}/{epochs}: loss {sum(losses) / len(losses):.4f}, validation r75 {score:.4f}, lr {lr_now:.1e}")
+        log(f"epoch {epoch + 1}/{epochs}: loss {sum(losses) / len(losses):.4f}, validation r75 {score:.4f}, "
+            f"lr {lr_now:.1e}")
         if checkpoint is not None:
             torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                         "generator": gen.get_state(), "state": state}, checkpoint)

@@ -320,11 +320,14 @@ def encode_subject(betas: xr.Dataset, features: xr.Dataset, feature_sets, *, alp
     return xr.Dataset(data_vars, coords={
         "hemi": ("vertex", betas["hemi"].values), "vertex_index": ("vertex", betas["vertex_index"].values),
         "image": sid[test]}, attrs={
-        "subject": subject, "modality": modality, "feature_sets": list(feature_sets), "alphas": list(map(float, alphas)),
+        "subject": subject, "modality": modality, "feature_sets": list(feature_sets),
+        "alphas": list(map(float, alphas)),
         "n_iter": int(n_iter), "n_folds": int(n_folds), "n_train": int(train.size), "n_test": int(test.size),
         "n_retrieval_vertices": int(useful.sum()),
-        "solver": "himalaya BandedRidgeCV (random search on the simplex), no intercept, inputs standardised with "
-                  "train statistics", "noise_ceiling": "Allen et al. 2022 ncsnr from the single test presentations"})
+        "solver": "himalaya banded ridge, random search on the simplex (MultipleKernelRidgeCV on one linear kernel "
+                  "per band when there are fewer trials than features, else BandedRidgeCV), no intercept, inputs "
+                  "standardised with train statistics",
+        "noise_ceiling": "Allen et al. 2022 ncsnr from the single test presentations"})
 
 
 def vertex_region_types(ds: xr.Dataset, planted_regions=None) -> np.ndarray:
