@@ -1,0 +1,117 @@
+"""Encoders: banded ridge over every fsaverage5 vertex (and at fsaverage7 size), and the Universal Brain Encoder's
+training throughput.
+
+1. Banded ridge. Inputs have the embedded default's shape: 500 train images, 70 test images, two bands (the Gabor
+   pyramid's 1,152 features and the caption embedding's 384), every fsaverage5 vertex (20,484 targets), float32.
+   amodal's path (``method="dual"``: himalaya's MultipleKernelRidgeCV on one linear kernel per band, which
+   ``fit_banded_ridge`` picks when there are fewer trials than features) is timed against the reference a careful
+   himalaya user writes first (``BandedRidgeCV`` on the features, the same random search, folds and seed), in the
+   same run, each in its own process so that its peak memory (max RSS) is its own; the predictions are asserted
+   equal. ``--fsaverage7`` times the dual path alone on 327,684 targets.
+2. The Universal Brain Encoder: training throughput (images × vertices per second) at amodal's CPU size and at the
+   paper's size (E = 256, C = 128, 5 layers of 257 tokens of 1,024 channels, batches of 32 images × 5,000
+   vertices), on CPU and on CUDA when there is one.
+
+    python bench/encoding.py [--quick] [--fsaverage7]
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+
+def ridge_case(method, n_targets, quick):
+    import resource
+
+    import numpy as np
+
+    from amodal.encoding import fit_banded_ridge
+
+    g = np.random.default_rng(0)
+    n_train, n_test = (200, 30) if quick else (500, 70)
+    widths = (1152, 384)
+    bands = [g.standard_normal((n_train + n_test, w), dtype=np.float32) for w in widths]
+    w0 = g.standard_normal((widths[0], 64), dtype=np.float32) / 30
+    y = (bands[0] @ w0) @ g.standard_normal((64, n_targets), dtype=np.float32) / 8
+    y += g.standard_normal(y.shape, dtype=np.float32)
+    t = time.perf_counter()
+    pred, _, _ = fit_banded_ridge([b[:n_train] for b in bands], y[:n_train], [b[n_train:] for b in bands],
+                                  alphas=np.logspace(0, 6, 7), n_iter=20, seed=0, method=method)
+    seconds = time.perf_counter() - t
+    np.save(f"/tmp/amodal_bench_encoding_{method}_{n_targets}.npy", pred)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_rss_mib": rss}))
+
+
+def run_case(method, n_targets, quick):
+    """One side in its own process, so that its peak RSS is its own."""
+    cmd = [sys.executable, __file__, "--case", method, str(n_targets)] + (["--quick"] if quick else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ube_throughput(device, size, quick):
+    import torch
+
+    from amodal.encoding import UniversalBrainEncoder, ube_loss
+
+    if size == "paper":
+        layers, tokens, chans, c, e, b, v = 5, 257, 1024, 128, 256, 32, 5000
+    else:
+        layers, tokens, chans, c, e, b, v = 4, 65, 18, 32, 32, 32, 1000
+    if quick:
+        b, v = 8, 500
+    torch.manual_seed(0)
+    model = UniversalBrainEncoder(layers, tokens, chans, {"s": 20000}, channels=c, embedding=e).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
+    x = torch.randn(b, layers, tokens, chans, device=device)
+    y = torch.randn(b, v, device=device)
+    verts = torch.randint(0, 20000, (b, v), device=device)
+    steps = 2 if quick or (size == "paper" and device == "cpu") else 5
+    for k in range(steps + 1):  # the first step warms up
+        if k == 1:
+            if device == "cuda":
+                torch.cuda.synchronize()
+            t = time.perf_counter()
+        opt.zero_grad()
+        ube_loss(model(x, "s", verts), y).backward()
+        opt.step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    seconds = (time.perf_counter() - t) / steps
+    return {"bench": "ube_training", "device": device, "size": size, "images_x_vertices_per_s": b * v / seconds,
+            "seconds_per_step": seconds, "batch": [b, v]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small shapes (a smoke run)")
+    ap.add_argument("--fsaverage7", action="store_true", help="also time the dual path on 327,684 targets")
+    ap.add_argument("--case", nargs=2, metavar=("METHOD", "N_TARGETS"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.case:
+        return ridge_case(args.case[0], int(args.case[1]), args.quick)
+    import numpy as np
+    import torch
+
+    n_targets = 2000 if args.quick else 20484
+    dual = run_case("dual", n_targets, args.quick)
+    primal = run_case("primal", n_targets, args.quick)
+    a = np.load(f"/tmp/amodal_bench_encoding_dual_{n_targets}.npy")
+    b = np.load(f"/tmp/amodal_bench_encoding_primal_{n_targets}.npy")
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)
+    print(json.dumps({"bench": "banded_ridge", "n_targets": n_targets, "amodal_dual_s": dual["seconds"],
+                      "himalaya_BandedRidgeCV_s": primal["seconds"], "speedup": primal["seconds"] / dual["seconds"],
+                      "amodal_peak_rss_mib": dual["peak_rss_mib"], "reference_peak_rss_mib": primal["peak_rss_mib"],
+                      "predictions_equal": True}), flush=True)
+    if args.fsaverage7:
+        big = run_case("dual", 327684, args.quick)
+        print(json.dumps({"bench": "banded_ridge_fsaverage7", "n_targets": 327684, **big}), flush=True)
+    for dev in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
+        for size in ("cpu_default", "paper"):
+            print(json.dumps(ube_throughput(dev, size, args.quick)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
