@@ -4,7 +4,7 @@ The store holds one DataArray ``betas`` (trial × vertex, float32) with coordina
 ``modality`` and ``split`` and ``run`` (of the first presentation) on trials, and ``hemi`` and ``vertex_index`` (index in that hemisphere's mesh)
 on vertices. Masked vertices are left out of the array; ``attrs`` record how many and why.
 
-When repeats are averaged, the single presentations of every repeated stimulus stay in a second DataArray,
+When repeats are averaged, the single presentations of every repeated test stimulus stay in a second DataArray,
 ``repeats`` (presentation × vertex, z-scored like ``betas``), with coordinates ``presentation_stimulus_id``,
 ``presentation_modality`` and ``presentation_split``: noise ceilings are estimated from them
 (:func:`amodal.encoding.noise_ceiling`).
@@ -168,7 +168,10 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
         raise ValueError(f"zscore must be 'train' or 'session', not {zscore!r}")
     singles = None
     if average:
-        repeated = trials.duplicated(["stimulus_id", "modality", "split"], keep=False).to_numpy()
+        # only the test split's: NSD repeats its train images too, and a copy of every single trial would double
+        # the store for nothing the ceilings need
+        repeated = (trials.duplicated(["stimulus_id", "modality", "split"], keep=False)
+                    & (trials["split"] == "test")).to_numpy()
         if repeated.any():
             singles = (z[repeated], trials.loc[repeated, ["stimulus_id", "modality", "split"]])
         z, meta = average_repeats(z, trials)
