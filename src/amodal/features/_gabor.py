@@ -69,6 +69,20 @@ def gabor_energy(chans: torch.Tensor, bank: np.ndarray, kfft: torch.Tensor | Non
     return resp[..., 2 * pad:, 2 * pad:].abs(), kfft
 
 
+def colour_channels(paths, size: int, device) -> torch.Tensor:
+    """Images resized to ``size`` × ``size`` as luminance, red-green and blue-yellow channels.
+
+    Returns
+    -------
+    tensor of shape (n_images, 3, size, size)
+    """
+    imgs = np.stack([np.asarray(Image.open(p).convert("RGB").resize((size, size), Image.Resampling.BILINEAR),
+                                dtype=np.float32) / 255.0 for p in paths])
+    x = torch.as_tensor(imgs, device=device).permute(0, 3, 1, 2)  # (B, 3, H, W)
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    return torch.stack([(r + g + b) / 3, r - g, (r + g) / 2 - b], dim=1)
+
+
 def extract_gabor(spec, captions, image_paths, device, batch_size, log):
     """A Gabor wavelet pyramid: energy of scikit-image Gabor filters at several spatial frequencies and
     orientations, on a luminance and two colour-opponent channels, pooled on a grid and log-compressed.
@@ -97,11 +111,7 @@ def extract_gabor(spec, captions, image_paths, device, batch_size, log):
     kfft = None
     out = []
     for j, batch in enumerate(_batches(list(image_paths), batch_size)):
-        imgs = np.stack([np.asarray(Image.open(p).convert("RGB").resize((size, size), Image.Resampling.BILINEAR),
-                                    dtype=np.float32) / 255.0 for p in batch])
-        x = torch.as_tensor(imgs, device=device).permute(0, 3, 1, 2)  # (B, 3, H, W)
-        r, g, b = x[:, 0], x[:, 1], x[:, 2]
-        chans = torch.stack([(r + g + b) / 3, r - g, (r + g) / 2 - b], dim=1)  # luminance, red-green, blue-yellow
+        chans = colour_channels(batch, size, device)
         energy, kfft = gabor_energy(chans, bank, kfft)
         bsz = energy.shape[0]
         pooled = torch.nn.functional.adaptive_avg_pool2d(energy.reshape(bsz, -1, size, size), grid)

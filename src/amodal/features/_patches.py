@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PIL import Image
 
 from ..errors import ConfigError
-from ._gabor import gabor_bank, gabor_energy
+from ._gabor import colour_channels, gabor_bank, gabor_energy
 from ._util import batches as _batches, progress as _progress
 
 
@@ -58,11 +57,7 @@ def extract_gabor_patches(spec, captions, image_paths, device, batch_size, log):
     bank = gabor_bank(freqs, n_or)
     kfft, out = None, []
     for j, batch in enumerate(_batches(list(image_paths), batch_size)):
-        imgs = np.stack([np.asarray(Image.open(p).convert("RGB").resize((size, size), Image.Resampling.BILINEAR),
-                                    dtype=np.float32) / 255.0 for p in batch])
-        x = torch.as_tensor(imgs, device=device).permute(0, 3, 1, 2)
-        r, g, b = x[:, 0], x[:, 1], x[:, 2]
-        chans = torch.stack([(r + g + b) / 3, r - g, (r + g) / 2 - b], dim=1)
+        chans = colour_channels(batch, size, device)
         energy, kfft = gabor_energy(chans, bank, kfft)  # (B, 3, F*O, H, W), filters ordered frequency-major
         bsz = energy.shape[0]
         energy = energy.reshape(bsz, 3, len(freqs), n_or, size, size).permute(0, 2, 1, 3, 4, 5)
