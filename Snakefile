@@ -25,6 +25,7 @@ include: "rules/qc.smk"
 include: "rules/features.smk"
 include: "rules/decoding.smk"
 include: "rules/encoding.smk"
+include: "rules/ube.smk"
 include: "rules/contrastive.smk"
 include: "rules/searchlight.smk"
 

@@ -40,6 +40,7 @@ def all_targets():
         *decoding_targets(),
         *contrastive_targets(),
         *encoding_targets(),
+        *ube_targets(),
         *searchlight_targets(),
     ]
 
@@ -101,6 +102,20 @@ def encoding_targets():
     if not ENC_MODELS:
         return []
     return [f"{RES}/encoding/summary.tsv", f"{RES}/figures/encoding_voxelwise.png"]
+
+
+UBE = config["ube"]
+UBE_SIZE = amodal_config.ube_size(UBE)
+UBE_STORE = f"{RES}/features/{UBE['patch_model'] or 'gabor_patches'}.zarr"  # its rules run only when it is set
+# the subject held out of joint training, for transfer (the last one unless named)
+UBE_TRANSFER_SUBJECT = UBE["transfer_subject"] or SUBJECTS[-1]
+UBE_TRAIN_SUBJECTS = [s for s in SUBJECTS if s != UBE_TRANSFER_SUBJECT]
+
+
+def ube_targets():
+    if not UBE["patch_model"]:
+        return []
+    return [f"{RES}/ube/scores.tsv", f"{RES}/figures/ube.png"]
 
 
 def contrastive_targets():

@@ -11,6 +11,8 @@ from .conftest import DEFAULT
 
 def test_default_config_is_valid():
     config.validate(copy.deepcopy(DEFAULT))
+    assert config.ube_size(DEFAULT["ube"]) == config.UBE_SIZES["cpu"]
+    assert config.UBE_SIZES["paper"]["embedding"] == 256 and config.UBE_SIZES["paper"]["n_sampled"] == 5000
     assert config.subjects(DEFAULT) == [f"sub-0{k}" for k in range(1, 7)]
 
 
@@ -24,6 +26,12 @@ def test_default_config_is_valid():
     (lambda c: c["synthetic"].pop("n_test"), r"'synthetic': 'n_test' is a required property"),
     (lambda c: c["synthetic"].update(n_overlap=10_000), r"synthetic.n_overlap"),
     (lambda c: c["dataset"].update(source="path", subjects=[]), r"dataset.subjects"),
+    (lambda c: c["ube"].update(size="huge"), r"key 'ube.size': 'huge' is not one of \['cpu', 'paper'\]"),
+    (lambda c: c["ube"].update(patch_model="gabor"), r"key 'ube.patch_model': 'gabor' \(backend gabor\) makes no patch"),
+    (lambda c: c["ube"].update(patch_model="gabor_patches", transfer_subject="sub-09"),
+     r"key 'ube.transfer_subject': 'sub-09' is not among the subjects"),
+    (lambda c: (c["ube"].update(patch_model="gabor_patches"), c["synthetic"].update(n_subjects=1)),
+     r"needs ≥ 2 subjects"),
 ])
 def test_schema_errors_name_the_key(mutate, pattern):
     cfg = copy.deepcopy(DEFAULT)

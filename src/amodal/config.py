@@ -75,6 +75,21 @@ def _check_consistency(config: dict) -> None:
         unknown = sorted(set(enc["models"]) - set(feats["models"]))
         if unknown:
             raise ConfigError(f"key 'encoding.models': {unknown} are not among features.models {feats['models']}")
+    ube = config.get("ube", {})
+    if ube and ube.get("patch_model"):
+        from .features import PATCH_BACKENDS, model_definition
+
+        spec = model_definition(ube["patch_model"], feats.get("definitions"))
+        if spec["backend"] not in PATCH_BACKENDS:
+            raise ConfigError(f"key 'ube.patch_model': {ube['patch_model']!r} (backend {spec['backend']}) makes no "
+                              f"patch tokens; use gabor_patches, or a model with backend hf_vision_patches")
+        subs = subjects(config)
+        if len(subs) < 2:
+            raise ConfigError("key 'ube.patch_model': the Universal Brain Encoder study needs ≥ 2 subjects (one is "
+                              "held out for transfer); set ube.patch_model: null to turn it off")
+        if ube["transfer_subject"] and ube["transfer_subject"] not in subs:
+            raise ConfigError(f"key 'ube.transfer_subject': {ube['transfer_subject']!r} is not among the subjects "
+                              f"{subs}")
     sl = config.get("searchlight", {})
     if sl:
         if (sl["neighbors"] is None) == (sl["radius_mm"] is None):
@@ -107,6 +122,21 @@ def _check_consistency(config: dict) -> None:
             raise ConfigError(f"key 'dataset.subjects': {unknown} are not in NSD, whose subjects are {nsd.subjects()}")
     if ds.get("roi") == "nsdgeneral" and ds.get("source") != "nsd":
         raise ConfigError("key 'dataset.roi': nsdgeneral is NSD's region; it needs dataset.source: nsd")
+
+
+UBE_SIZES = {
+    # small enough for the main job on 2 CPU cores
+    "cpu": {"channels": 16, "embedding": 16, "batch_images": 32, "n_sampled": 256, "val_vertices": 2000},
+    # the paper's code: C = 128, E = 256, 32 images x 5,000 vertices per step, validation on every vertex
+    "paper": {"channels": 128, "embedding": 256, "batch_images": 32, "n_sampled": 5000, "val_vertices": None},
+}
+"""The Universal Brain Encoder's network and sampling sizes for each value of ``ube.size`` (here, not in
+:mod:`amodal.encoding`, so that reading the config never imports torch)."""
+
+
+def ube_size(ube: dict) -> dict:
+    """The Universal Brain Encoder's network and sampling sizes for ``ube.size`` (``cpu`` or ``paper``)."""
+    return dict(UBE_SIZES[ube["size"]])
 
 
 def subjects(config: dict) -> list[str]:

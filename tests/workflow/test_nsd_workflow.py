@@ -44,3 +44,12 @@ def test_nsd_download_runs_end_to_end(tmp_path):
     for fig in ("qc_dataset", "contrastive_retrieval", "contrastive_examples_images"):
         assert (wd / f"results/figures/{fig}.png").stat().st_size > 10_000
     assert not (wd / "results/figures/contrastive_examples_captions.png").exists()
+    # the Universal Brain Encoder study runs on NSD's image trials: joint on sub-01, transfer to sub-02
+    ube = pd.read_csv(wd / "results/ube/scores.tsv", sep="\t")
+    assert set(ube["run"]) == {"joint", "single", "transfer_n10", "scratch_n10", "transfer_n40", "scratch_n40"}
+    assert set(ube.loc[ube["run"] == "joint", "subject"]) == {"sub-01"}
+    assert set(ube.loc[ube["run"].str.startswith("transfer"), "subject"]) == {"sub-02"}
+    assert set(ube["region_type"]) == {"all"}  # real data: no planted region types
+    clusters = json.loads((wd / "results/ube/clusters.json").read_text())
+    assert clusters["ari_all_types"] is None  # nothing to compare with
+    assert (wd / "results/figures/ube.png").stat().st_size > 10_000

@@ -118,6 +118,32 @@ def test_end_to_end_encoding_outputs(tiny_run):
 
 
 @pytest.mark.integration
+def test_end_to_end_ube_outputs(tiny_run):
+    import nibabel as nib
+    import pandas as pd
+
+    wd = tiny_run
+    scores = pd.read_csv(wd / "results/ube/scores.tsv", sep="\t")
+    assert set(scores["run"]) == {"joint", "single", "transfer_n10", "scratch_n10", "transfer_n40", "scratch_n40"}
+    assert set(scores.loc[scores["run"] == "joint", "subject"]) == {"sub-01"}  # sub-02 is held out for transfer
+    assert {"all", "visual", "language", "invariant", "background"} == set(scores["region_type"])
+    retrieval = pd.read_csv(wd / "results/ube/retrieval.tsv", sep="\t")
+    assert (retrieval["n_images"] == 12).all() and retrieval["mean_rank"].between(1, 12).all()
+    gain = pd.read_csv(wd / "results/ube/joint_vs_single.tsv", sep="\t")
+    assert {"joint", "single", "gain"} <= set(gain.columns)
+    clusters = json.loads((wd / "results/ube/clusters.json").read_text())
+    assert clusters["n_clusters"] == 4 and -1 <= clusters["ari_all_types"] <= 1
+    path = wd / "results/ube/maps/sub-01_hemi-L_space-fsaverage5_stat-cluster_ube.func.gii"
+    lab = nib.load(path).darrays[0].data
+    assert lab.shape == (10242,) and set(np.unique(lab[np.isfinite(lab)])) <= {1, 2, 3, 4}
+    assert json.loads(path.with_name(path.name.replace(".func.gii", ".json")).read_text())["ube"]["size"] == "cpu"
+    history = json.loads((wd / "results/ube/joint/history.json").read_text())
+    assert len(history["history"]) == 2 and history["best_epoch"] >= 1
+    assert not (wd / "results/checkpoints/ube").exists() or not any((wd / "results/checkpoints/ube").rglob("*.pt"))
+    assert (wd / "results/figures/ube.png").stat().st_size > 20_000
+
+
+@pytest.mark.integration
 def test_second_run_does_nothing(tiny_run):
     proc = snakemake(tiny_run, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr

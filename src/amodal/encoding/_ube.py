@@ -23,6 +23,8 @@ import math
 import torch
 from torch import nn
 
+from ..seeding import torch_seed
+
 
 class UniversalBrainEncoder(nn.Module):
     """The Universal Brain Encoder.
@@ -149,23 +151,26 @@ def vertex_r(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def predict(model: UniversalBrainEncoder, tokens: torch.Tensor, subject: str, n_vertices: int,
-            batch_images: int = 32, batch_vertices: int = 4096) -> torch.Tensor:
-    """Predictions for every vertex of ``subject`` and every image in ``tokens`` (n_images, L, P, C), in chunks."""
+            batch_images: int = 32, batch_vertices: int = 4096, vertices: torch.Tensor | None = None) -> torch.Tensor:
+    """Predictions for every vertex of ``subject`` (or only ``vertices``, a long tensor of indices) and every image
+    in ``tokens`` (n_images, L, P, C), in chunks."""
     was = model.training
     model.eval()
     dev = model.readout.device
+    verts = torch.arange(n_vertices) if vertices is None else vertices
     rows = []
     for i in range(0, tokens.shape[0], batch_images):
         t = tokens[i: i + batch_images].to(dev)
-        rows.append(torch.cat([model(t, subject, torch.arange(j, min(j + batch_vertices, n_vertices), device=dev))
-                               for j in range(0, n_vertices, batch_vertices)], 1).cpu())
+        rows.append(torch.cat([model(t, subject, verts[j: j + batch_vertices].to(dev))
+                               for j in range(0, verts.numel(), batch_vertices)], 1).cpu())
     model.train(was)
     return torch.cat(rows)
 
 
 def train_ube(model: UniversalBrainEncoder, tokens: torch.Tensor, train: dict, val: dict, *, epochs: int = 30,
               batch_images: int = 32, n_sampled: int = 5000, lr: float = 1e-3, cos_weight: float = 0.1,
-              patience: int = 4, seed: int = 0, parameters=None, checkpoint=None, log=print) -> dict:
+              patience: int = 4, seed: int = 0, parameters=None, val_vertices: int | None = None, checkpoint=None,
+              log=print) -> dict:
     """Train the encoder as the paper's code does, keeping the best checkpoint by validation.
 
     Each step takes ``batch_images`` (subject, image) pairs, drawn without replacement from all subjects' train
@@ -188,6 +193,9 @@ def train_ube(model: UniversalBrainEncoder, tokens: torch.Tensor, train: dict, v
         Seeds the draws of images and vertices (a torch Generator), so a run is reproducible.
     parameters : iterable of Parameter, optional
         What to train (default: everything). Transfer trains only a new subject's embeddings.
+    val_vertices : int, optional
+        Score validation on this many vertices of each subject, drawn once from ``seed`` (default: all). Fewer
+        keep the per-epoch validation cheap on CPU; the 75th percentile of r is estimated from them.
     checkpoint : path, optional
         Written after every epoch (weights, optimiser, scheduler, generator, history); when it exists at the start,
         training resumes from it.
@@ -211,6 +219,15 @@ def train_ube(model: UniversalBrainEncoder, tokens: torch.Tensor, train: dict, v
     pairs = torch.cat([torch.stack([torch.full((len(idx),), k), torch.arange(len(idx))], 1)
                        for k, (idx, _) in enumerate(train.values())])
     subjects = list(train)
+    val_sel = {}
+    for s, (_, resp) in val.items():
+        n = resp.shape[1]
+        if val_vertices is None or val_vertices >= n:
+            val_sel[s] = None
+        else:  # the same vertices every epoch, drawn apart from the training draws
+            gen_val = torch.Generator().manual_seed(torch_seed(seed, "ube", "validation vertices", s))
+            pick = torch.randperm(n, generator=gen_val)[:val_vertices]
+            val_sel[s] = pick.sort().values
     state = {"history": [], "best_epoch": -1, "best_score": -math.inf, "best": None, "epoch": 0}
     if checkpoint is not None and Path(checkpoint).exists():
         saved = torch.load(checkpoint, map_location=dev, weights_only=False)
@@ -239,7 +256,8 @@ def train_ube(model: UniversalBrainEncoder, tokens: torch.Tensor, train: dict, v
                 total += float(loss.detach())
             opt.step()
             losses.append(total)
-        score = sum(float(torch.quantile(vertex_r(predict(model, tokens[idx], s, resp.shape[1]), resp), 0.75))
+        score = sum(float(torch.quantile(vertex_r(predict(model, tokens[idx], s, resp.shape[1], vertices=val_sel[s]),
+                                                  resp if val_sel[s] is None else resp[:, val_sel[s]]), 0.75))
                     for s, (idx, resp) in val.items()) / len(val)
         sched.step(score)
         lr_now = opt.param_groups[0]["lr"]

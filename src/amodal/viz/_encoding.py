@@ -72,3 +72,81 @@ def encoding_figure(maps: dict, summary: pd.DataFrame, retrieval: pd.DataFrame, 
     ax2.set_title(f"image retrieval among {int(r['n_images'].iloc[0])} test images", fontsize=9)
     ax2.legend(fontsize=6)
     save(fig, out, dpi)
+
+
+def ube_figure(scores: pd.DataFrame, retrieval: pd.DataFrame, clusters: dict, agreement: dict, mesh: str, out,
+               subject: str, dpi: int = 110) -> None:
+    """Draw the Universal Brain Encoder figure: joint versus single-subject training per region type, image
+    retrieval, the transfer curve against training from scratch, and the k-means clusters of the vertex
+    embeddings of one subject on the surface.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``run`` (``joint``, ``single``, ``transfer_n<k>``, ``scratch_n<k>``), ``subject``, ``region_type``,
+        ``r_median``, ``r_q25``, ``r_q75``, and ``n_images`` for the transfer runs.
+    retrieval : pandas.DataFrame
+        ``run``, ``subject``, ``top1``, ``top5``, ``chance_top1``, ``n_images``.
+    clusters : dict
+        ``{hemi: array}``: the cluster of every vertex of ``subject`` (1..k, NaN where masked).
+    agreement : dict
+        From :func:`amodal.encoding.ube_study.embedding_clusters`.
+    mesh : str
+    out : path
+    subject : str
+    dpi : int
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(12, 8.5))
+    gs = fig.add_gridspec(2, 4, height_ratios=[1.2, 1], hspace=0.55, wspace=0.35)
+    ax = fig.add_subplot(gs[0, :2])
+    paired = scores[scores["run"].isin(["joint", "single"])]
+    types = [t for t in dict.fromkeys(paired["region_type"]) if t != "all"] or ["all"]
+    for k, run in enumerate(("single", "joint")):
+        med = [paired[(paired["run"] == run) & (paired["region_type"] == t)]["r_median"] for t in types]
+        x = np.arange(len(types)) + (k - 0.5) * 0.38
+        ax.bar(x, [m.mean() for m in med], 0.38, label=f"{run} (mean over subjects)", alpha=0.8)
+        for xi, m in zip(x, med):
+            ax.scatter(np.full(len(m), xi), m, s=8, color="k", zorder=3)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(np.arange(len(types)), types)
+    ax.set_ylabel("median test r over vertices")
+    ax.set_title("joint (all training subjects) versus single-subject training; dots: subjects", fontsize=9)
+    ax.legend(fontsize=7)
+    ax = fig.add_subplot(gs[0, 2])
+    r = retrieval[retrieval["run"].isin(["joint", "single"])]
+    for k, run in enumerate(("single", "joint")):
+        v = r[r["run"] == run]["top1"]
+        ax.bar(k, v.mean(), 0.6, alpha=0.8, color=f"C{k}")
+        ax.scatter(np.full(len(v), k), v, s=8, color="k", zorder=3)
+    if not r.empty:
+        ax.axhline(float(r["chance_top1"].iloc[0]), color="grey", ls=":", lw=1, label="chance")
+        ax.set_title(f"top-1 retrieval among {int(r['n_images'].iloc[0])} test images", fontsize=9)
+        ax.legend(fontsize=7)
+    ax.set_xticks([0, 1], ["single", "joint"])
+    ax.set_ylim(0, 1)
+    ax = fig.add_subplot(gs[0, 3])
+    tr = scores[scores["run"].str.match(r"(transfer|scratch)_n") & (scores["region_type"] == "all")]
+    for kind, style in (("transfer", "o-"), ("scratch", "s--")):
+        d = tr[tr["run"].str.startswith(kind)].sort_values("n_images")
+        ax.plot(d["n_images"], d["r_median"], style, label=kind if kind == "scratch" else
+                "transfer (new embeddings only)")
+    if not tr.empty:
+        ax.set_xticks(sorted(set(tr["n_images"].astype(int))))
+    ax.set_xlabel("train images of the held-out subject")
+    ax.set_ylabel("median test r (all vertices)")
+    who = tr["subject"].iloc[0] if not tr.empty else "?"
+    ax.set_title(f"transfer to {who}", fontsize=9)
+    ax.legend(fontsize=7)
+    k = int(agreement.get("n_clusters", 0))
+    for ax, (hemi, view) in zip(surface_axes(fig, [gs[1, c] for c in range(4)]), VIEWS):
+        plot_surface_map(ax, clusters, hemi, view, mesh, kind="roi", cmap="tab10", vmin=1, vmax=10,
+                         title=f"{hemi} {view}")
+    ari = agreement.get("ari_all_types", float("nan"))
+    vi = agreement.get("ari_visual_invariant", float("nan"))
+    top = gs[1, 0].get_position(fig).y1
+    fig.text(0.5, top + 0.01, f"k-means (k = {k}) of the vertex embeddings of every training subject, drawn on {subject}; "
+             f"adjusted Rand index with the planted region types {ari:.2f}, visual vs invariant {vi:.2f}",
+             ha="center", fontsize=9)
+    save(fig, out, dpi)
