@@ -36,13 +36,15 @@ def test_searchlight_store_names_parse_back():
         data.group_searchlight_stores(["res/searchlight/sub-01/betas.zarr"])
 
 
-@pytest.mark.parametrize("shape", [(7,), (3, 7)])
-def test_func_gifti_writes_one_float32_array_per_map(tmp_path, shape):
+@pytest.mark.parametrize("shape, compress", [((7,), True), ((3, 7), True), ((3, 7), False)])
+def test_func_gifti_writes_one_float32_array_per_map(tmp_path, shape, compress):
     x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) / 3
     path = tmp_path / "m.func.gii"
-    data.write_func_gifti(path, x, "left")
+    data.write_func_gifti(path, x, "left", compress=compress)
     img = nib.load(path)
     assert img.meta["AnatomicalStructurePrimary"] == "CortexLeft"
+    # GIFTI's encoding codes: 3 = base64 + gzip, 2 = base64
+    assert {d.encoding for d in img.darrays} == {3 if compress else 2}
     got = np.stack([d.data for d in img.darrays])
     assert got.dtype == np.float32 and got.shape == (1 if len(shape) == 1 else 3, 7)
     np.testing.assert_array_equal(got.reshape(shape), x.astype(np.float32))

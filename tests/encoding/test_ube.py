@@ -129,3 +129,11 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path):
     assert [h["val_r75"] for h in h_resumed] == pytest.approx([h["val_r75"] for h in h_full], abs=1e-6)
     for a, b in zip(full.state_dict().values(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b)
+
+
+def test_prediction_of_chosen_vertices_equals_those_columns_of_the_full_prediction():
+    model = small_model({"s": 50})
+    x = torch.randn(7, L, P, C)
+    pick = torch.tensor([3, 17, 49, 0])
+    full = ube_predict(model, x, "s", 50, batch_images=3, batch_vertices=8)
+    torch.testing.assert_close(ube_predict(model, x, "s", 50, batch_vertices=3, vertices=pick), full[:, pick])

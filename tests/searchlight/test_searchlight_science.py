@@ -12,10 +12,8 @@ from ..conftest import DEFAULT
 @pytest.mark.integration
 def test_modality_invariant_clusters_match_planted_regions(default_snr_decoding, tmp_path):
     d = default_snr_decoding
-    # 50 neighbours, not the default 100, keep this test's 36 searchlights within the CI budget; the main job on the
-    # default (100) recovers the regions too (README: Dice 0.76, nothing outside them)
-    sl = dict(DEFAULT["searchlight"], neighbors=50)
-    st = dict(DEFAULT["stats"], n_permutations=2000, test_maps=["mod_agnostic_and_cross"])
+    sl, st = DEFAULT["searchlight"], dict(DEFAULT["stats"], n_permutations=2000,
+                                          test_maps=["mod_agnostic_and_cross"])
     mesh = load_mesh("fsaverage5", "inflated")
     stores = {}
     for subject, betas in d["betas"]["signal"].items():

@@ -32,7 +32,9 @@ def test_ds007272_download_runs_end_to_end(tmp_path):
                       "mesh": "fsaverage5", "subjects": ["sub-01", "sub-07"],
                       "freesurfer_subjects_dir": str(tmp_path / "fs")}
     cfg["contrastive"]["decoders"] = []  # the contrastive decoders read the same stores (tests/workflow/test_workflow)
-    cfg["ube"] = {"patch_model": None}  # the encoder study is NSD's; its rules are checked there and in test_workflow
+    # the encoders run on NSD's layout (test_nsd_workflow) and on the synthetic one (test_workflow)
+    cfg["ube"] = {"patch_model": None}
+    cfg["encoding"] = {"models": []}
     # the searchlight and group machinery are checked on the synthetic tiny run; here only that they run on this
     # layout and name real regions, so the smallest neighbourhoods, nulls and sweep
     cfg["searchlight"].update(n_shards=1, neighbors=10, n_permutations=10, size_sweep=[10])

@@ -371,7 +371,7 @@ def generate(cfg: dict, seed: int, out_root, mesh_name: str = "fsaverage5", log=
         trials.to_csv(dataset.trials_tsv(out, subject), sep="\t", index=False)
         betas, record = simulate_subject(trials, stim_index, sources, cfg, seed, subject, meshes, sphere_units)
         for hemi in HEMIS:
-            dataset.write_betas(dataset.betas_gifti(out, subject, hemi), betas[hemi], hemi)
+            dataset.write_betas(dataset.betas_gifti(out, subject, hemi), betas[hemi], hemi, compress=False)
         planted["subjects"][subject] = record
         log(f"{subject}: {len(trials)} trials, betas written")
     dataset.planted_json(out).write_text(json.dumps(planted))
