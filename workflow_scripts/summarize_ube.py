@@ -28,8 +28,10 @@ paired["gain"] = paired["joint"] - paired["single"]
 paired.to_csv(out.gain, sep="\t", index=False)
 joint = {s: data.read_store(Path(inp.joint) / f"{s}.zarr", "ube") for s in p.subjects}
 labels, agreement = ube_study.embedding_clusters(list(joint.values()), p.n_clusters, p.seed)
-with open(out.clusters, "w") as fh:  # NaN (no planted types to compare with) as null
-    json.dump({**{k: None if isinstance(v, float) and np.isnan(v) else v for k, v in agreement.items()}, "subjects": list(p.subjects), "seed": p.seed,
+agreement = {k: None if isinstance(v, float) and np.isnan(v) else v  # NaN: no planted types to compare with
+             for k, v in agreement.items()}
+with open(out.clusters, "w") as fh:
+    json.dump({**agreement, "subjects": list(p.subjects), "seed": p.seed,
                "method": "k-means (scikit-learn, 10 starts) on the unit-length vertex embeddings of the joint network, "
                          "all training subjects together"}, fh, indent=2)
 maps = {}

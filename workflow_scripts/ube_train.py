@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from amodal import data, encoding, features
+from amodal import data, features
 from amodal.device import resolve_device, track_device
 from amodal.encoding import ube_study
 from amodal.workflow import setup_logging

@@ -143,10 +143,13 @@ def ube_figure(scores: pd.DataFrame, retrieval: pd.DataFrame, clusters: dict, ag
     for ax, (hemi, view) in zip(surface_axes(fig, [gs[1, c] for c in range(4)]), VIEWS):
         plot_surface_map(ax, clusters, hemi, view, mesh, kind="roi", cmap="tab10", vmin=1, vmax=10,
                          title=f"{hemi} {view}")
-    ari = agreement.get("ari_all_types", float("nan"))
-    vi = agreement.get("ari_visual_invariant", float("nan"))
+    ari, vi = agreement.get("ari_all_types"), agreement.get("ari_visual_invariant")
+    if ari is None or np.isnan(ari):
+        truth = "no planted region types to compare with"
+    else:
+        vi = "n/a" if vi is None or np.isnan(vi) else f"{vi:.2f}"
+        truth = f"adjusted Rand index with the planted region types {ari:.2f}, visual vs invariant {vi}"
     top = gs[1, 0].get_position(fig).y1
-    fig.text(0.5, top + 0.01, f"k-means (k = {k}) of the vertex embeddings of every training subject, drawn on {subject}; "
-             f"adjusted Rand index with the planted region types {ari:.2f}, visual vs invariant {vi:.2f}",
-             ha="center", fontsize=9)
+    fig.text(0.5, top + 0.01, f"k-means (k = {k}) of the vertex embeddings of every training subject, drawn on "
+             f"{subject}; {truth}", ha="center", fontsize=9)
     save(fig, out, dpi)
