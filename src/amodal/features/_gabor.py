@@ -36,7 +36,16 @@ def gabor_bank(frequencies=(0.05, 0.1, 0.2, 0.4), n_orientations=6, bandwidth=1.
     return bank
 
 
-def gabor_energy(chans: torch.Tensor, bank: np.ndarray, kfft: torch.Tensor | None = None):
+def _trim(bank: np.ndarray) -> np.ndarray:
+    """``bank`` without the zero border that all its (centred) kernels share; the size stays odd."""
+    mag = np.abs(bank).max(axis=0)
+    rows, cols = np.flatnonzero(mag.max(axis=1) > 0), np.flatnonzero(mag.max(axis=0) > 0)
+    size = bank.shape[-1]
+    m = int(min(rows[0], cols[0], size - 1 - rows[-1], size - 1 - cols[-1]))
+    return bank[:, m: size - m, m: size - m]
+
+
+def gabor_energy(chans: torch.Tensor, bank: np.ndarray, kfft=None, group: int | None = None):
     """|response| of each channel to each complex kernel, with reflect padding, as direct correlation gives it.
 
     Filtered in the Fourier domain: the low-frequency kernels are large, and direct convolution is slow (the tests
@@ -46,14 +55,26 @@ def gabor_energy(chans: torch.Tensor, bank: np.ndarray, kfft: torch.Tensor | Non
     ----------
     chans : tensor of shape (batch, n_channels, height, width)
     bank : complex array of shape (n_filters, k, k)
-    kfft : complex tensor, optional
+    kfft : complex tensor (or list of them, with ``group``), optional
         The kernels' transform from a previous call, reused.
+    group : int, optional
+        Filter each run of ``group`` consecutive kernels (one frequency of :func:`gabor_bank`, whose kernels are
+        frequency-major) at its own size, its zero border trimmed: the large low-frequency kernels then no longer
+        set the transform size of the small high-frequency ones (about 2x faster for the default pyramid; the same
+        result up to float32 rounding, ~1e-7).
 
     Returns
     -------
     energy : tensor of shape (batch, n_channels, n_filters, height, width)
-    kfft : complex tensor of shape (n_filters, height + k - 1, width + k - 1)
+    kfft : complex tensor of shape (n_filters, height + k - 1, width + k - 1), or a list of them with ``group``
     """
+    if group:
+        kfft = kfft or [None] * (bank.shape[0] // group)
+        parts = []
+        for g in range(len(kfft)):
+            energy, kfft[g] = gabor_energy(chans, _trim(bank[g * group: (g + 1) * group]), kfft[g])
+            parts.append(energy)
+        return torch.cat(parts, 2), kfft
     size = chans.shape[-1]
     ks = bank.shape[-1]
     pad = ks // 2
@@ -112,7 +133,7 @@ def extract_gabor(spec, captions, image_paths, device, batch_size, log):
     out = []
     for j, batch in enumerate(_batches(list(image_paths), batch_size)):
         chans = colour_channels(batch, size, device)
-        energy, kfft = gabor_energy(chans, bank, kfft)
+        energy, kfft = gabor_energy(chans, bank, kfft, group=n_or)
         bsz = energy.shape[0]
         pooled = torch.nn.functional.adaptive_avg_pool2d(energy.reshape(bsz, -1, size, size), grid)
         out.append(torch.log1p(pooled.reshape(bsz, -1) * 10).cpu().numpy())

@@ -58,7 +58,7 @@ def extract_gabor_patches(spec, captions, image_paths, device, batch_size, log):
     kfft, out = None, []
     for j, batch in enumerate(_batches(list(image_paths), batch_size)):
         chans = colour_channels(batch, size, device)
-        energy, kfft = gabor_energy(chans, bank, kfft)  # (B, 3, F*O, H, W), filters ordered frequency-major
+        energy, kfft = gabor_energy(chans, bank, kfft, group=n_or)  # (B, 3, F*O, H, W), frequency-major
         bsz = energy.shape[0]
         energy = energy.reshape(bsz, 3, len(freqs), n_or, size, size).permute(0, 2, 1, 3, 4, 5)
         energy = energy.reshape(bsz, len(freqs), 3 * n_or, size, size)  # (B, layer, channel, H, W)
