@@ -60,8 +60,8 @@ def gabor_energy(chans: torch.Tensor, bank: np.ndarray, kfft=None, group: int | 
     group : int, optional
         Filter each run of ``group`` consecutive kernels (one frequency of :func:`gabor_bank`, whose kernels are
         frequency-major) at its own size, its zero border trimmed: the large low-frequency kernels then no longer
-        set the transform size of the small high-frequency ones (about 2x faster for the default pyramid; the same
-        result up to float32 rounding, ~1e-7).
+        set the transform size of the small high-frequency ones (1.5x faster for the default pyramid in
+        ``bench/gabor.py``; the same result up to float32 rounding, ~1e-7).
 
     Returns
     -------
