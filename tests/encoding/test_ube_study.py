@@ -68,7 +68,8 @@ def test_embedding_clusters_separate_planted_groups_and_not_noise():
     centres = {"visual": np.eye(8)[0] * 3, "invariant": np.eye(8)[1] * 3, "background": np.zeros(8)}
 
     def store(emb, sel=slice(None)):
-        return xr.Dataset({"embedding": (("vertex", "dim"), emb[sel]), "region_type": ("vertex", types[sel].astype(str))})
+        return xr.Dataset({"embedding": (("vertex", "dim"), emb[sel]),
+                           "region_type": ("vertex", types[sel].astype(str))})
 
     planted = np.stack([centres[t] for t in types]) + g.normal(0, 0.5, (types.size, 8))
     halves = g.permutation(types.size)
@@ -96,7 +97,8 @@ def test_evaluate_scores_a_perfect_and_a_useless_encoder(store, small_dataset):
     ds, table, retrieval = ube_study.evaluate(model, tokens, "sub-01", d, "joint", regions)
     assert ds.sizes["vertex"] == n and ds["embedding"].shape == (n, 8)
     assert list(table["region_type"]) == ["all", "background", "invariant", "language", "visual"]
-    assert (table["n_vertices"].iloc[1:].sum() == n) and set(ds["region_type"].values) == set(table["region_type"][1:])
+    assert table["n_vertices"].iloc[1:].sum() == n
+    assert set(ds["region_type"].values) == set(table["region_type"][1:])
     assert abs(float(np.median(ds["r"].values))) < 0.1 and retrieval["mean_rank"] > 3
 
     class Oracle(torch.nn.Module):  # returns the measured test response of each image
