@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -205,7 +206,10 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
             summary[name]["ground_truth"] = stats.ground_truth_overlap(sig, atlas, region_types)
     for key, arr in base.items():  # mean accuracy (or difference) maps across subjects
         for h in HEMIS:
-            write_gifti(map_name(out, h, mesh, key, "mean"), np.nanmean(arr[:, cols[h]], axis=0), h,
+            with warnings.catch_warnings():  # a vertex masked in every subject (medial wall) has a NaN mean
+                warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+                mean = np.nanmean(arr[:, cols[h]], axis=0)
+            write_gifti(map_name(out, h, mesh, key, "mean"), mean, h,
                         dict(sidecar_common, description=f"{key}: mean across subjects"))
             write_gifti(map_name(out, h, mesh, key, "t"), np.nan_to_num(ts[key][cols[h]]), h,
                         dict(sidecar_common, description=f"{key}: one-sample t against {stats.CHANCE[key]}"))
