@@ -20,7 +20,7 @@ from ..errors import DataError
 from ..seeding import rng, torch_seed
 from ..standardize import train_stats
 from ._ube import UniversalBrainEncoder, predict, train_ube, vertex_r
-from ._voxelwise import _image_rows, retrieval_ranks, vertex_region_types
+from ._voxelwise import _image_rows, retrieval_ranks, retrieval_summary, vertex_region_types
 
 def patch_tokens(features: xr.Dataset, features_path="<features>") -> tuple[torch.Tensor, dict[str, int]]:
     """The ``patches`` of a feature store as a float32 tensor (stimulus, layer, token, channel), and the row of
@@ -162,11 +162,7 @@ def evaluate(model: UniversalBrainEncoder, tokens: torch.Tensor, subject: str, d
         q25, med, q75 = np.percentile(r[sel], [25, 50, 75])
         rows.append({"run": run, "subject": subject, "region_type": name, "n_vertices": int(sel.sum()),
                      "r_median": med, "r_q25": q25, "r_q75": q75})
-    k = int(ranks.size)
-    retrieval = {"run": run, "subject": subject, "top1": float(np.mean(ranks == 1)),
-                 "top5": float(np.mean(ranks <= 5)), "mean_rank": float(ranks.mean()), "n_images": k,
-                 "chance_top1": 1 / k, "chance_top5": min(5, k) / k, "chance_mean_rank": (k + 1) / 2}
-    return ds, pd.DataFrame(rows), retrieval
+    return ds, pd.DataFrame(rows), {"run": run, "subject": subject, **retrieval_summary(ranks)}
 
 
 def embedding_clusters(stores: list[xr.Dataset], n_clusters: int, seed: int) -> tuple[list[np.ndarray], dict]:

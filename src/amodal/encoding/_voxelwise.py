@@ -383,12 +383,16 @@ def summarize_subject(ds: xr.Dataset, planted_regions=None) -> tuple[pd.DataFram
         rows.append({"region_type": name, "n_vertices": int(sel.sum()), "r_median": med, "r_q25": q25, "r_q75": q75,
                      "ceiling_median": float(np.nanmedian(ds["ceiling"].values[sel])) if sel.any() else np.nan,
                      "r_normalized_median": float(np.nanmedian(norm)) if np.isfinite(norm).any() else np.nan})
-    ranks = ds["rank"].values
+    return pd.DataFrame(rows), retrieval_summary(ds["rank"].values)
+
+
+def retrieval_summary(ranks) -> dict:
+    """``top1``, ``top5`` (fractions), ``mean_rank`` and ``n_images`` of retrieval ranks, with their chance values."""
+    ranks = np.asarray(ranks)
     n = int(ranks.size)
-    retrieval = {"top1": float(np.mean(ranks == 1)), "top5": float(np.mean(ranks <= 5)),
-                 "mean_rank": float(ranks.mean()), "n_images": n, "chance_top1": 1 / n, "chance_top5": min(5, n) / n,
-                 "chance_mean_rank": (n + 1) / 2}
-    return pd.DataFrame(rows), retrieval
+    return {"top1": float(np.mean(ranks == 1)), "top5": float(np.mean(ranks <= 5)),
+            "mean_rank": float(ranks.mean()), "n_images": n, "chance_top1": 1 / n, "chance_top5": min(5, n) / n,
+            "chance_mean_rank": (n + 1) / 2}
 
 
 def full_mesh_maps(ds: xr.Dataset, var: str, n_vertices: int) -> dict[str, np.ndarray]:
