@@ -5,7 +5,7 @@ VENV ?= .venv
 STAMP := $(VENV)/.amodal-installed
 CORES ?= 2
 
-.PHONY: setup run test contrastive ube clean-results
+.PHONY: setup run test report contrastive ube clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ contrastive: setup  # the main job plus the contrastive decoders (off in the def
 
 ube: setup  # the main job plus the Universal Brain Encoder study (off in the default: see README)
 	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES) --configfile config/ube.yaml
+
+# The HTML report of the last run (after `make run`; pass the same config: make report CONFIG=config/ube.yaml)
+report: setup
+	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG)) \
+		--report results/report.html
+	@echo "report: results/report.html"
 
 test: setup
 	$(VENV)/bin/python -m pytest -q

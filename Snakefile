@@ -9,6 +9,9 @@ min_version("9.27.1")  # as pyproject.toml pins it: 9.10-9.15 start more jobs th
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"  # `make report` (snakemake --report results/report.html): every figure and table
+
+
 wildcard_constraints:
     subject="sub-[A-Za-z0-9]+",
     model="[A-Za-z0-9_.-]+",
@@ -28,9 +31,12 @@ include: "rules/encoding.smk"
 include: "rules/ube.smk"
 include: "rules/contrastive.smk"
 include: "rules/searchlight.smk"
+include: "rules/report.smk"
 
 
 rule all:
     input:
         all_targets(),
+        report_targets(),
+        f"{RES}/manifest.json",  # last: it lists every output with its size and checksum
     default_target: True

@@ -2,13 +2,16 @@
 # searchlight stores comes from the library (amodal.data), which also reads them; nothing here imports torch.
 
 import sys
+from pathlib import Path
 
 from amodal import config as amodal_config
 from amodal import data as amodal_data
+from amodal import provenance as amodal_provenance
 from amodal.data.adapters import REAL_SOURCES, layout_inputs, raw_betas_dirs
 from amodal.surface import HEMI_BIDS, HEMIS
 
 amodal_config.validate(config)
+amodal_provenance.set_workflow_dir(workflow.basedir)  # the checkout whose git commit every output records
 
 SUBJECTS = amodal_config.subjects(config)
 SOURCE = config["dataset"]["source"]
@@ -31,6 +34,23 @@ def dataset_files(subject):
     if RAW:  # the betas stay in the download
         files["betas"] = raw_betas_dirs(SOURCE, RAW, subject)
     return files
+
+
+# The Snakemake report (`make report`, rules/report.smk): its sections, in reading order, and a caption per item
+# (report/<name>.rst, written as the papers' captions, with the run's settings filled in by Jinja).
+REPORT_DATA = "1. Dataset and QC"
+REPORT_DECODING = "2. Decoding (ridge)"
+REPORT_SEARCHLIGHT = "3. Searchlight and group statistics"
+REPORT_CONTRASTIVE = "4. Contrastive decoders (BrainCLIP, Mind Reader)"
+REPORT_ENCODERS = "5. Encoders (voxelwise ridge, Universal Brain Encoder)"
+REPORT_PROVENANCE = "6. Provenance"
+
+
+def in_report(path, name, category, subcategory="Figures", subjects="all", models="all", modes="all"):
+    """``path`` marked for the report with the caption report/<name>.rst and labels a reader can filter by."""
+    return report(path, caption=f"{workflow.basedir}/report/{name}.rst", category=category,
+                  subcategory=subcategory, labels={"item": name, "subjects": subjects, "models": models,
+                                                   "training modes": modes})
 
 
 def all_targets():
@@ -186,3 +206,30 @@ def contrastive_params(decoder):
     if decoder.startswith("brainclip"):
         out["brainclip"] = CONTRASTIVE["brainclip"]
     return out
+
+
+# (table, the TSV it shows, its heading, report section, labels). Only the tables of the studies this config runs.
+REPORT_TABLES = [
+    ("trial_counts", f"{RES}/qc/trial_counts.tsv", "Trial counts per subject", REPORT_DATA, {}),
+    *([("decoding_summary", f"{RES}/decoding/summary.tsv", "Ridge decoders: mean across subjects with bootstrap CIs",
+        REPORT_DECODING, {}),
+       ("clusters", f"{RES}/searchlight/group/clusters.tsv", "Significant clusters of each test map",
+        REPORT_SEARCHLIGHT, {"models": config["searchlight"]["model"]})] if REFERENCE_STUDY else []),
+    *([("contrastive_summary", f"{RES}/contrastive/summary.tsv",
+        "Contrastive decoders: mean across subjects with bootstrap CIs", REPORT_CONTRASTIVE, {})]
+      if contrastive_targets() else []),
+    *([("encoding_summary", f"{RES}/encoding/summary.tsv", "Voxelwise encoder: r per subject and region type",
+        REPORT_ENCODERS, {"models": ", ".join(ENC_MODELS)}),
+       ("encoding_retrieval", f"{RES}/encoding/retrieval.tsv", "Voxelwise encoder: image retrieval",
+        REPORT_ENCODERS, {"models": ", ".join(ENC_MODELS)})] if ENC_MODELS else []),
+    *([(name, f"{RES}/ube/{tsv}.tsv", title, REPORT_ENCODERS, {"models": str(UBE["patch_model"])})
+       for name, tsv, title in (("ube_scores", "scores", "Universal Brain Encoder: r per run and region type"),
+                                ("ube_retrieval", "retrieval", "Universal Brain Encoder: image retrieval"),
+                                ("ube_gain", "joint_vs_single", "Universal Brain Encoder: joint minus single"))]
+      if UBE["patch_model"] else []),
+]
+
+
+def report_targets():
+    return [f"{RES}/provenance.json", f"{RES}/report/provenance.html",
+            *[f"{RES}/report/{name}.html" for name, *_ in REPORT_TABLES]]

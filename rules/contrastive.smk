@@ -41,8 +41,8 @@ rule summarize_contrastive:
         ),
     output:
         trial_scores=f"{RES}/contrastive/trial_scores.tsv.gz",
-        scores=report(f"{RES}/contrastive/scores.tsv", category="Contrastive decoders"),
-        summary=report(f"{RES}/contrastive/summary.tsv", category="Contrastive decoders"),
+        scores=in_report(f"{RES}/contrastive/scores.tsv", "contrastive_scores", REPORT_CONTRASTIVE, "Tables (download)"),
+        summary=f"{RES}/contrastive/summary.tsv",
     params:
         n_bootstrap=CONTRASTIVE["n_bootstrap"],
         ci=config["evaluation"]["ci"],
@@ -71,9 +71,9 @@ rule contrastive_figures:
         ),
         stimuli=STIMULI,
     output:
-        figures=report(
-            expand(f"{RES}/figures/{{name}}.png", name=CONTRASTIVE_FIGURES), category="Contrastive decoders"
-        ),
+        figures=[in_report(f"{RES}/figures/{name}.png", name, REPORT_CONTRASTIVE,
+                           **({"modes": CONTRASTIVE_EXAMPLE_MODE} if "examples" in name else {}))
+                 for name in CONTRASTIVE_FIGURES],
     params:
         figures=config["figures"],
         mode=CONTRASTIVE_EXAMPLE_MODE,

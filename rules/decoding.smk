@@ -38,8 +38,8 @@ rule summarize_decoding:
         ),
     output:
         trial_scores=f"{RES}/decoding/trial_scores.tsv.gz",
-        scores=report(f"{RES}/decoding/scores.tsv", category="Decoding"),
-        summary=report(f"{RES}/decoding/summary.tsv", category="Decoding"),
+        scores=in_report(f"{RES}/decoding/scores.tsv", "decoding_scores", REPORT_DECODING, "Tables (download)"),
+        summary=f"{RES}/decoding/summary.tsv",
     params:
         evaluation=config["evaluation"],
         seed=config["seed"],
@@ -65,9 +65,10 @@ rule decoding_figures:
         features=f"{RES}/features/{config['figures']['example_model']}.zarr",
         stimuli=STIMULI,
     output:
-        figures=report(
-            expand(f"{RES}/figures/{{name}}.png", name=DECODING_FIGURES), category="Decoding figures"
-        ),
+        figures=[in_report(f"{RES}/figures/{name}.png", name, REPORT_DECODING,
+                           **({"subjects": config["figures"]["example_subject"], "models": config["figures"]["example_model"],
+                               "modes": "agnostic"} if name.startswith(("fig6", "fig7")) else {}))
+                 for name in DECODING_FIGURES],
     params:
         figures=config["figures"],
         models=MODELS,

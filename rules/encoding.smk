@@ -42,9 +42,10 @@ rule summarize_encoding:
         retrieval=expand(f"{RES}/encoding/{{subject}}/{{model}}/retrieval.json", subject=SUBJECTS, model=ENC_MODELS),
         stores=expand(f"{RES}/encoding/{{subject}}/{{model}}/encoder.zarr", subject=SUBJECTS, model=ENC_MODELS),
     output:
-        summary=report(f"{RES}/encoding/summary.tsv", category="Encoding"),
-        retrieval=report(f"{RES}/encoding/retrieval.tsv", category="Encoding"),
-        figure=report(f"{RES}/figures/encoding_voxelwise.png", category="Encoding"),
+        summary=f"{RES}/encoding/summary.tsv",
+        retrieval=f"{RES}/encoding/retrieval.tsv",
+        figure=in_report(f"{RES}/figures/encoding_voxelwise.png", "encoding_voxelwise", REPORT_ENCODERS,
+                         models=", ".join(ENC_MODELS)),
     params:
         subjects=SUBJECTS,
         models=ENC_MODELS,

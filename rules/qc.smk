@@ -8,7 +8,7 @@ rule qc_figure:
         atlas=ATLAS,
         planted=planted_json(),
     output:
-        figure=report(f"{RES}/figures/qc_dataset.png", category="Dataset QC"),
+        figure=in_report(f"{RES}/figures/qc_dataset.png", "qc_dataset", REPORT_DATA, subjects=config["qc"]["subject"]),
         counts=f"{RES}/qc/trial_counts.tsv",
     params:
         root=lambda wc, input: dataset_root(input.atlas[0]),

@@ -34,7 +34,7 @@ rule group_stats:
         atlas=ATLAS,
         planted=planted_json(),
     output:
-        clusters=report(f"{RES}/searchlight/group/clusters.tsv", category="Searchlight"),
+        clusters=f"{RES}/searchlight/group/clusters.tsv",
         clusters_sidecar=f"{RES}/searchlight/group/clusters.json",
         summary=f"{RES}/searchlight/group/group.json",
     params:
@@ -93,9 +93,10 @@ rule searchlight_figures:
         sizes=expand(f"{RES}/searchlight/size_sweep/{{subject}}_sizes.tsv", subject=SL["size_sweep_subjects"]),
         atlas=ATLAS,
     output:
-        figures=report(
-            expand(f"{RES}/figures/{{name}}.png", name=SEARCHLIGHT_FIGURES), category="Searchlight figures"
-        ),
+        figures=[in_report(f"{RES}/figures/{name}.png", name, REPORT_SEARCHLIGHT, models=config["searchlight"]["model"],
+                           **({"subjects": ", ".join(config["searchlight"]["size_sweep_subjects"])}
+                              if name.startswith("app5") else {}))
+                 for name in SEARCHLIGHT_FIGURES],
     params:
         mesh=MESH,
         dpi=config["figures"]["dpi"],

@@ -116,9 +116,9 @@ rule summarize_ube:
             f"{RES}/ube/transfer/retrieval.tsv",
         ],
     output:
-        scores=report(f"{RES}/ube/scores.tsv", category="Universal Brain Encoder"),
-        retrieval=report(f"{RES}/ube/retrieval.tsv", category="Universal Brain Encoder"),
-        gain=report(f"{RES}/ube/joint_vs_single.tsv", category="Universal Brain Encoder"),
+        scores=f"{RES}/ube/scores.tsv",
+        retrieval=f"{RES}/ube/retrieval.tsv",
+        gain=f"{RES}/ube/joint_vs_single.tsv",
         clusters=f"{RES}/ube/clusters.json",
         maps=expand(
             f"{RES}/ube/maps/{{subject}}_hemi-{{h}}_space-{MESH}_stat-{{stat}}_ube.func.gii",
@@ -126,7 +126,7 @@ rule summarize_ube:
             h=H_LETTERS,
             stat=("r", "cluster"),
         ),
-        figure=report(f"{RES}/figures/ube.png", category="Universal Brain Encoder"),
+        figure=in_report(f"{RES}/figures/ube.png", "ube", REPORT_ENCODERS, models=str(UBE["patch_model"])),
     params:
         ube=UBE,
         subjects=UBE_TRAIN_SUBJECTS,

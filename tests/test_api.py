@@ -8,7 +8,7 @@ import pytest
 PACKAGES = ["amodal.data", "amodal.data.synthetic", "amodal.data.adapters", "amodal.features", "amodal.models",
             "amodal.evaluation", "amodal.searchlight", "amodal.stats", "amodal.viz"]
 SHARED = ["amodal.errors", "amodal.seeding", "amodal.device", "amodal.surface", "amodal.standardize",
-          "amodal.config", "amodal.workflow", "amodal.sidecars"]
+          "amodal.config", "amodal.workflow", "amodal.sidecars", "amodal.provenance", "amodal.reporting"]
 
 
 def _public(name):

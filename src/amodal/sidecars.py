@@ -12,7 +12,9 @@ def sidecar_path(path) -> Path:
 
 
 def write_sidecar(path, fields: dict, sort_keys: bool = True) -> None:
-    """Write ``fields`` as indented JSON at ``path``; values JSON cannot hold are written as strings.
+    """Write ``fields`` as indented JSON at ``path``, with a ``provenance`` block (amodal's version, the git
+    commit of the workflow and the library versions: :func:`amodal.provenance.stamp`); values JSON cannot hold
+    are written as strings.
 
     Parameters
     ----------
@@ -21,4 +23,7 @@ def write_sidecar(path, fields: dict, sort_keys: bool = True) -> None:
     sort_keys : bool
         Sort the keys (the workflow's sidecars); the group stage keeps its own order.
     """
+    from .provenance import stamp
+
+    fields = {**fields, "provenance": stamp()}
     Path(path).write_text(json.dumps(fields, indent=2, sort_keys=sort_keys, default=str))

@@ -6,6 +6,9 @@ import yaml
 
 from .test_workflow import snakemake
 
+# every config change rewrites the run's provenance record, and any new output the manifest (seconds each)
+RECORD = {"provenance", "manifest"}
+
 
 def planned_rules(wd, *extra):
     out = snakemake(wd, "-n", *extra)
@@ -42,7 +45,8 @@ def test_decoder_parameter_reruns_decoders_and_what_follows(tiny_run):
     rules = planned_rules(tiny_run, *args)
     # ridge into the contrastive space uses the ridge decoders' folds too
     assert rules == {"decode", "summarize_decoding", "decoding_figures", "contrastive_decode",
-                     "summarize_contrastive", "contrastive_figures"}, rules
+                     "summarize_contrastive", "contrastive_figures", "table_decoding_summary",
+                     "table_contrastive_summary"} | RECORD, rules
     assert jobs_of(tiny_run, "contrastive_decode", *args) == {"ridge"}
 
 
@@ -50,7 +54,7 @@ def test_decoder_parameter_reruns_decoders_and_what_follows(tiny_run):
 def test_figure_parameter_reruns_only_figures(tiny_run):
     args = override(tiny_run, "fig.yaml", lambda c: c.setdefault("figures", {}).update(dpi=70))
     rules = planned_rules(tiny_run, *args)
-    assert rules == {"decoding_figures", "searchlight_figures", "contrastive_figures"}, rules
+    assert rules == {"decoding_figures", "searchlight_figures", "contrastive_figures"} | RECORD, rules
 
 
 @pytest.mark.integration
@@ -58,7 +62,8 @@ def test_a_contrastive_decoders_parameter_reruns_only_that_decoder(tiny_run):
     args = override(tiny_run, "mr.yaml", lambda c: c.setdefault("contrastive", {}).setdefault(
         "mindreader", {}).update(lr=[0.001]))
     rules = planned_rules(tiny_run, *args)
-    assert rules == {"contrastive_decode", "summarize_contrastive", "contrastive_figures"}, rules
+    assert rules == {"contrastive_decode", "summarize_contrastive", "contrastive_figures",
+                     "table_contrastive_summary"} | RECORD, rules
     assert jobs_of(tiny_run, "contrastive_decode", *args) == {"mindreader"}
 
 
@@ -66,4 +71,5 @@ def test_a_contrastive_decoders_parameter_reruns_only_that_decoder(tiny_run):
 def test_searchlight_parameter_spares_decoders(tiny_run):
     args = override(tiny_run, "sl.yaml", lambda c: c["searchlight"].update(alpha=2.0))
     rules = planned_rules(tiny_run, *args)
-    assert rules == {"searchlight", "searchlight_size_sweep", "group_stats", "searchlight_figures"}, rules
+    assert rules == {"searchlight", "searchlight_size_sweep", "group_stats", "searchlight_figures",
+                     "table_clusters"} | RECORD, rules

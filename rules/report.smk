@@ -1,0 +1,68 @@
+# The report's own outputs: the run's provenance, the summary tables as HTML the report shows inline (Snakemake's
+# report offers other text files only as downloads), and the manifest of every output. `make report` then builds
+# results/report.html from them and from every output marked with in_report() (rules/common.smk).
+
+
+for _name, _tsv, _title, _category, _labels in REPORT_TABLES:
+
+    rule:
+        name:
+            f"table_{_name}"
+        input:
+            _tsv,
+        output:
+            in_report(f"{RES}/report/{_name}.html", _name, _category, "Tables", **_labels),
+        params:
+            title=_title,
+        log:
+            f"logs/report/{_name}.log",
+        threads: 1
+        resources:
+            mem_mb=lambda wc, attempt: 1000 * attempt,
+            runtime=lambda wc, attempt: 5 * attempt,
+        conda:
+            "../envs/amodal.yaml"
+        script:
+            "../workflow_scripts/table_html.py"
+
+
+rule provenance:
+    output:
+        record=f"{RES}/provenance.json",
+        html=in_report(f"{RES}/report/provenance.html", "provenance", REPORT_PROVENANCE, "Run"),
+    params:
+        # the rule reruns when the config, the code's commit or a library version changes (params are a rerun
+        # trigger), and only then
+        config=config,
+        stamp=amodal_provenance.stamp(),
+    log:
+        "logs/provenance.log",
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/provenance.py"
+
+
+rule manifest:
+    input:
+        all_targets(),
+        report_targets(),
+    output:
+        in_report(f"{RES}/manifest.json", "manifest", REPORT_PROVENANCE, "Run"),
+    params:
+        root=lambda wc, output: str(Path(output[0]).parent),
+        exclude=["checkpoints"],  # training state for resuming killed jobs (rules/contrastive.smk, ube.smk)
+    log:
+        "logs/manifest.log",
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/manifest.py"
