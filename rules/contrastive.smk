@@ -41,7 +41,8 @@ rule summarize_contrastive:
         ),
     output:
         trial_scores=f"{RES}/contrastive/trial_scores.tsv.gz",
-        scores=in_report(f"{RES}/contrastive/scores.tsv", "contrastive_scores", REPORT_CONTRASTIVE, "Tables (download)"),
+        scores=in_report(f"{RES}/contrastive/scores.tsv", "contrastive_scores", REPORT_CONTRASTIVE,
+                         "Tables (download)"),
         summary=f"{RES}/contrastive/summary.tsv",
     params:
         n_bootstrap=CONTRASTIVE["n_bootstrap"],

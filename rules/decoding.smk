@@ -66,8 +66,9 @@ rule decoding_figures:
         stimuli=STIMULI,
     output:
         figures=[in_report(f"{RES}/figures/{name}.png", name, REPORT_DECODING,
-                           **({"subjects": config["figures"]["example_subject"], "models": config["figures"]["example_model"],
-                               "modes": "agnostic"} if name.startswith(("fig6", "fig7")) else {}))
+                           **({"subjects": config["figures"]["example_subject"],
+                               "models": config["figures"]["example_model"], "modes": "agnostic"}
+                              if name.startswith(("fig6", "fig7")) else {}))
                  for name in DECODING_FIGURES],
     params:
         figures=config["figures"],

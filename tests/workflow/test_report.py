@@ -13,8 +13,8 @@ from .test_workflow import REPO, snakemake
 
 ARTIFACTS = REPO / "test-artifacts"  # git-ignored; CI keeps what is here
 SECTIONS = ("1. Dataset and QC", "2. Decoding (ridge)", "3. Searchlight and group statistics",
-            "4. Contrastive decoders (BrainCLIP, Mind Reader)", "5. Encoders (voxelwise ridge, Universal Brain Encoder)",
-            "6. Provenance")
+            "4. Contrastive decoders (BrainCLIP, Mind Reader)",
+            "5. Encoders (voxelwise ridge, Universal Brain Encoder)", "6. Provenance")
 TABLES = ("trial_counts", "decoding_summary", "clusters", "contrastive_summary", "encoding_summary",
           "encoding_retrieval", "ube_scores", "ube_retrieval", "ube_gain", "provenance")
 
