@@ -3,27 +3,24 @@
 # results/report.html from them and from every output marked with in_report() (rules/common.smk).
 
 
-for _name, _tsv, _title, _category, _labels in REPORT_TABLES:
-
-    rule:
-        name:
-            f"table_{_name}"
-        input:
-            _tsv,
-        output:
-            in_report(f"{RES}/report/{_name}.html", _name, _category, "Tables", **_labels),
-        params:
-            title=_title,
-        log:
-            f"logs/report/{_name}.log",
-        threads: 1
-        resources:
-            mem_mb=lambda wc, attempt: 1000 * attempt,
-            runtime=lambda wc, attempt: 5 * attempt,
-        conda:
-            "../envs/amodal.yaml"
-        script:
-            "../workflow_scripts/table_html.py"
+rule report_tables:
+    input:
+        [tsv for _, tsv, *_ in REPORT_TABLES],
+    output:
+        [in_report(f"{RES}/report/{name}.html", name, category, "Tables", **labels)
+         for name, _, _, category, labels in REPORT_TABLES],
+    params:
+        titles=[title for _, _, title, *_ in REPORT_TABLES],
+    log:
+        "logs/report_tables.log",
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
+    conda:
+        "../envs/amodal.yaml"
+    script:
+        "../workflow_scripts/report_tables.py"
 
 
 rule provenance:

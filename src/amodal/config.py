@@ -50,6 +50,10 @@ def _check_consistency(config: dict) -> None:
     if syn and syn["n_train_images"] + syn["n_train_captions"] - syn["n_overlap"] > syn["n_train_pool"]:
         raise ConfigError("key 'synthetic.n_train_pool' is too small: each subject needs n_train_images + "
                           "n_train_captions - n_overlap distinct train stimuli")
+    if syn and syn.get("disjoint_train") and (syn["n_subjects"] * (syn["n_train_images"] + syn["n_train_captions"]
+                                                                   - syn["n_overlap"]) > syn["n_train_pool"]):
+        raise ConfigError("key 'synthetic.n_train_pool' is too small for disjoint_train: every subject needs its own "
+                          "n_train_images + n_train_captions - n_overlap train stimuli (n_subjects times that)")
     if syn and syn["n_imagery"] > syn["n_imagery_pool"]:
         raise ConfigError("key 'synthetic.n_imagery' must not exceed synthetic.n_imagery_pool")
     feats = config.get("features", {})

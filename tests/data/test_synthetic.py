@@ -143,3 +143,89 @@ def test_snr_zero_plants_nothing(null_dataset):
     assert np.abs(excess).max() < 0.06, res  # planted regions give > 0.2
     planted = json.loads(data.planted_json(null_dataset).read_text())
     assert all(r["gain"] == 0 for r in planted["subjects"]["sub-01"])
+
+
+def test_disjoint_train_gives_each_subject_its_own_training_stimuli():
+    cfg = small_cfg(n_subjects=3, n_train_pool=700, disjoint_train=True)
+    stim, _ = synthetic.make_stimuli(cfg, 7)
+    trials = {s: synthetic.make_trials(stim, cfg, 7, s) for s in ("sub-01", "sub-02", "sub-03")}
+    train = {s: set(t.loc[t.split == "train", "stimulus_id"]) for s, t in trials.items()}
+    test = {s: set(t.loc[t.split == "test", "stimulus_id"]) for s, t in trials.items()}
+    assert all(len(v) == 220 for v in train.values())
+    assert not (train["sub-01"] & train["sub-02"]) and not (train["sub-01"] & train["sub-03"])
+    assert not (train["sub-02"] & train["sub-03"])
+    assert test["sub-01"] == test["sub-02"] == test["sub-03"] and len(test["sub-01"]) == 30
+    # shared training stimuli by default (the reference study's design)
+    shared = small_cfg(n_subjects=3, n_train_pool=700)
+    a, b = (set(synthetic.make_trials(stim, shared, 7, s).query("split == 'train'").stimulus_id)
+            for s in ("sub-01", "sub-02"))
+    assert len(a & b) > 20
+
+
+def test_disjoint_train_needs_a_pool_for_every_subject():
+    import pytest
+
+    from amodal.config import ConfigError, _check_consistency
+
+    with pytest.raises(ConfigError, match="disjoint_train"):
+        _check_consistency({"synthetic": small_cfg(n_subjects=3, disjoint_train=True)})  # 3 x 220 > 300
+    _check_consistency({"synthetic": small_cfg(n_subjects=1, disjoint_train=True)})
+
+
+def test_receptive_fields_form_a_smooth_retinotopic_map():
+    from amodal.surface import load_mesh, smoothing_operator
+
+    sphere = load_mesh("fsaverage5", "sphere")["left"]
+    units = sphere.coords / np.linalg.norm(sphere.coords, axis=1, keepdims=True)
+    tpl = synthetic.TEMPLATES[0]
+    centre = synthetic._generator._direction(tpl, "left")
+    inside = np.flatnonzero(synthetic._generator.region_profile(units, centre, tpl.radius_deg) > 0)
+    rf = synthetic.receptive_fields(units[inside], centre, tpl.radius_deg)
+    # the region covers most of the image
+    assert rf["x"].min() < 0.2 and rf["x"].max() > 0.8 and rf["y"].min() < 0.2 and rf["y"].max() > 0.8
+    # neighbours on the mesh see neighbouring parts of the image: mesh edges inside the region are short in
+    # the image compared with random pairs of the region's vertices
+    pos = np.full((units.shape[0], 2), np.nan)
+    pos[inside] = np.c_[rf["x"], rf["y"]]
+    edges = sphere.faces[:, [0, 1]]
+    edges = edges[np.isfinite(pos[edges]).all(axis=(1, 2))]
+    step = np.linalg.norm(pos[edges[:, 0]] - pos[edges[:, 1]], axis=1)
+    pairs = np.random.default_rng(0).choice(inside, size=(2000, 2))
+    spread = np.linalg.norm(pos[pairs[:, 0]] - pos[pairs[:, 1]], axis=1)
+    assert np.median(step) < 0.2 * np.median(spread)
+    # sizes grow with eccentricity
+    ecc = np.hypot(rf["x"] - 0.5, rf["y"] - 0.5)
+    assert np.corrcoef(ecc, rf["size"])[0, 1] > 0.99
+    assert smoothing_operator  # the mesh helpers the generator uses import cleanly
+
+
+def test_visual_vertices_respond_to_their_planted_receptive_field(tmp_path):
+    cfg = small_cfg(n_subjects=1, receptive_fields=True, snr=2.0, n_train_pool=500, n_train_images=400)
+    synthetic.generate(cfg, 7, tmp_path, log=lambda *a: None)
+    planted = json.loads(data.planted_json(tmp_path).read_text())
+    assert planted["receptive_fields"] is True
+    region = next(r for r in planted["subjects"]["sub-01"] if r["type"] == "visual" and r["hemi"] == "left")
+    rf = {k: np.asarray(v) for k, v in region["receptive_fields"].items()}
+    vertices = np.asarray(region["vertices"])
+    stim, _ = synthetic.make_stimuli(cfg, 7)
+    images = [Image.open(tmp_path / "stimuli" / f).convert("RGB") for f in stim["image_file"]]
+    local = synthetic.local_appearance(images)  # (n_stimuli, 16, 16, 4)
+    trials = data.read_trials(tmp_path, "sub-01")
+    betas = data.read_betas(tmp_path, "sub-01", "left", len(trials), N_VERTICES["fsaverage5"])
+    img = (trials.modality == "image").to_numpy()
+    rows = trials.loc[img, "stimulus_id"].map({s: i for i, s in enumerate(stim["id"])}).to_numpy()
+    # for vertices with small receptive fields away from the centre, which cell of the image explains their
+    # responses best (cross-validated R^2 of a ridge on that cell's 4 channels): the planted one
+    pick = np.flatnonzero((rf["size"] < 0.1) & (np.hypot(rf["x"] - 0.5, rf["y"] - 0.5) > 0.15))[:60]
+    assert pick.size >= 30
+    y = betas[img][:, vertices[pick]]
+    g = synthetic.RF_GRID
+    r2 = np.stack([_cv_r2(y, local[rows, cy, cx], np.random.default_rng(0)) for cy in range(g) for cx in range(g)])
+    best = np.unravel_index(r2.argmax(axis=0), (g, g))  # (rows, columns) of the best cell per vertex
+    planted_cell = tuple(np.clip((rf[c][pick] * g).astype(int), 0, g - 1) for c in ("y", "x"))
+    off = np.maximum(np.abs(best[0] - planted_cell[0]), np.abs(best[1] - planted_cell[1]))
+    # within 2 cells (1/8 of the image; the fields' SD is 1 to 1.6 cells, and objects span several cells)
+    assert np.mean(off <= 2) > 0.85, np.bincount(off)
+    # and the point-mirrored cell explains far less
+    mirror = r2[(g - 1 - planted_cell[0]) * g + (g - 1 - planted_cell[1]), np.arange(pick.size)]
+    assert np.median(r2.max(axis=0)) > 0.3 and np.median(r2.max(axis=0) - mirror) > 0.2

@@ -45,8 +45,7 @@ def test_decoder_parameter_reruns_decoders_and_what_follows(tiny_run):
     rules = planned_rules(tiny_run, *args)
     # ridge into the contrastive space uses the ridge decoders' folds too
     assert rules == {"decode", "summarize_decoding", "decoding_figures", "contrastive_decode",
-                     "summarize_contrastive", "contrastive_figures", "table_decoding_summary",
-                     "table_contrastive_summary"} | RECORD, rules
+                     "summarize_contrastive", "contrastive_figures", "report_tables"} | RECORD, rules
     assert jobs_of(tiny_run, "contrastive_decode", *args) == {"ridge"}
 
 
@@ -63,7 +62,7 @@ def test_a_contrastive_decoders_parameter_reruns_only_that_decoder(tiny_run):
         "mindreader", {}).update(lr=[0.001]))
     rules = planned_rules(tiny_run, *args)
     assert rules == {"contrastive_decode", "summarize_contrastive", "contrastive_figures",
-                     "table_contrastive_summary"} | RECORD, rules
+                     "report_tables"} | RECORD, rules
     assert jobs_of(tiny_run, "contrastive_decode", *args) == {"mindreader"}
 
 
@@ -72,4 +71,4 @@ def test_searchlight_parameter_spares_decoders(tiny_run):
     args = override(tiny_run, "sl.yaml", lambda c: c["searchlight"].update(alpha=2.0))
     rules = planned_rules(tiny_run, *args)
     assert rules == {"searchlight", "searchlight_size_sweep", "group_stats", "searchlight_figures",
-                     "table_clusters"} | RECORD, rules
+                     "report_tables"} | RECORD, rules

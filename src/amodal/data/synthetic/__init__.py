@@ -5,12 +5,14 @@ surface betas on fsaverage with planted visual, language and modality-invariant 
 reads real data.
 """
 
-from ._generator import (REGION_TYPES, TEMPLATES, make_stimuli, make_trials, region_profile, simulate_subject,
-                         stimulus_sources, subjects_of, template_atlas, generate)
+from ._generator import (REGION_TYPES, RF_CHANNELS, RF_GRID, TEMPLATES, local_appearance, make_stimuli, make_trials,
+                         receptive_fields, region_profile, rf_responses, simulate_subject, stimulus_sources,
+                         subjects_of, template_atlas, generate)
 from ._scenes import (BACKGROUNDS, CATEGORIES, COLOURS, HPOS, SIZES, VPOS, Scene, SceneObject, appearance_vector,
                       caption, render, sample_scene, semantic_vector, text_vector)
 
-__all__ = ["BACKGROUNDS", "CATEGORIES", "COLOURS", "HPOS", "REGION_TYPES", "SIZES", "TEMPLATES", "VPOS", "Scene",
-           "SceneObject", "appearance_vector", "caption", "generate", "make_stimuli", "make_trials",
-           "region_profile", "render", "sample_scene", "semantic_vector", "simulate_subject", "stimulus_sources",
-           "subjects_of", "template_atlas", "text_vector"]
+__all__ = ["BACKGROUNDS", "CATEGORIES", "COLOURS", "HPOS", "REGION_TYPES", "RF_CHANNELS", "RF_GRID", "SIZES",
+           "TEMPLATES", "VPOS", "Scene", "SceneObject", "appearance_vector", "caption", "generate", "local_appearance",
+           "make_stimuli", "make_trials", "receptive_fields", "region_profile", "render", "rf_responses",
+           "sample_scene", "semantic_vector", "simulate_subject", "stimulus_sources", "subjects_of",
+           "template_atlas", "text_vector"]

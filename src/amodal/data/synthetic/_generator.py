@@ -2,7 +2,8 @@
 
 Brains (METHOD §9). On the fsaverage mesh each hemisphere carries planted regions:
 
-- ``visual``: driven by the image's appearance (its pixels), on image trials only;
+- ``visual``: driven by the image's appearance (its pixels), on image trials only; with
+  ``receptive_fields: true`` each visual vertex sees only a patch of the image (:func:`receptive_fields`);
 - ``language``: driven by the caption's words, on caption trials only;
 - ``invariant``: driven by the scene's latent semantics on image and caption trials, and on imagery trials
   with a lower gain (``imagery_gain``).
@@ -11,7 +12,9 @@ Each region maps its (whitened) source vector to vertices through smooth random 
 spatially smooth on the mesh plus a white part. Each subject has its own layout jitter (region centres
 rotate by up to ``region_jitter_deg``), gains (log-normal around ``snr``), noise and vertex scales/offsets.
 A medial-wall cap is constant (0) as in real projected data, so preprocessing has vertices to mask.
-``snr: 0`` removes every planted signal. The dataset is written in the layout of :mod:`amodal.data`.
+``snr: 0`` removes every planted signal. With ``disjoint_train: true`` subjects see disjoint training stimuli (the
+test and imagery stimuli stay shared), as the Natural Scenes Dataset's subjects do. The dataset is written in the
+layout of :mod:`amodal.data`.
 """
 
 from __future__ import annotations
@@ -165,7 +168,12 @@ def make_trials(stim: pd.DataFrame, cfg: dict, seed: int, subject: str) -> pd.Da
     gen = rng(seed, "synthetic", "trials", subject)
     pool = stim.loc[stim["pool"] == "train", "id"].to_numpy()
     n_img, n_cap, n_both = cfg["n_train_images"], cfg["n_train_captions"], cfg["n_overlap"]
-    chosen = gen.permutation(pool)[: n_img + n_cap - n_both]
+    n_own = n_img + n_cap - n_both
+    if cfg.get("disjoint_train", False):
+        # one shared shuffle of the pool, cut into consecutive blocks: subject k takes block k
+        k = subjects_of(cfg).index(subject)
+        pool = rng(seed, "synthetic", "disjoint-train").permutation(pool)[k * n_own:(k + 1) * n_own]
+    chosen = gen.permutation(pool)[:n_own]
     img_ids = chosen[:n_img]
     cap_ids = np.concatenate([chosen[:n_both], chosen[n_img:]])
     rows = [(s, "image", "train") for s in img_ids] + [(s, "caption", "train") for s in cap_ids]
@@ -189,7 +197,7 @@ def make_trials(stim: pd.DataFrame, cfg: dict, seed: int, subject: str) -> pd.Da
     return trials
 
 
-def stimulus_sources(stim: pd.DataFrame, all_scenes, images) -> dict[str, np.ndarray]:
+def stimulus_sources(stim: pd.DataFrame, all_scenes, images, local_maps: bool = False) -> dict[str, np.ndarray]:
     """Whitened source vectors of every stimulus, one per kind of planted region.
 
     Parameters
@@ -198,17 +206,113 @@ def stimulus_sources(stim: pd.DataFrame, all_scenes, images) -> dict[str, np.nda
     all_scenes : list of Scene
     images : list of PIL.Image.Image
         The rendered image of each stimulus.
+    local_maps : bool
+        Also return ``local``: :func:`local_appearance` of every image (for receptive fields).
 
     Returns
     -------
     dict
         ``visual`` (from appearance), ``language`` (from caption text) and ``invariant`` (from scene semantics),
-        each an array of shape (n_stimuli, n_components).
+        each an array of shape (n_stimuli, n_components); and ``local`` when asked.
     """
     appearance = np.stack([scenes.appearance_vector(im) for im in images])
     text = np.stack([scenes.text_vector(c) for c in stim["caption"]])
     semantic = np.stack([scenes.semantic_vector(s) for s in all_scenes])
-    return {"visual": _whiten(appearance, 48), "language": _whiten(text, 48), "invariant": _whiten(semantic, 48)}
+    out = {"visual": _whiten(appearance, 48), "language": _whiten(text, 48), "invariant": _whiten(semantic, 48)}
+    if local_maps:
+        out["local"] = local_appearance(images)
+    return out
+
+
+#: The grid on which receptive fields read the image (cells per side), and its channels.
+RF_GRID = 16
+RF_CHANNELS = ("red", "green", "blue", "contrast")
+
+
+def local_appearance(images, grid: int = RF_GRID) -> np.ndarray:
+    """What each part of each image looks like: RGB means and luminance contrast (the SD of luminance) in each
+    cell of a ``grid`` × ``grid`` grid, every channel z-scored over images and cells.
+
+    Parameters
+    ----------
+    images : list of PIL.Image.Image
+    grid : int
+
+    Returns
+    -------
+    array of shape (n_images, grid, grid, 4)
+        Channels :data:`RF_CHANNELS`; row 0 is the top of the image.
+    """
+    out = []
+    for im in images:
+        px = np.asarray(im.convert("RGB"), dtype=np.float64) / 255.0
+        h, w = px.shape[:2]
+        cells = px[: h - h % grid, : w - w % grid].reshape(grid, h // grid, grid, w // grid, 3)
+        lum = cells @ np.array([0.299, 0.587, 0.114])
+        out.append(np.concatenate([cells.mean(axis=(1, 3)), lum.std(axis=(1, 3))[..., None]], axis=-1))
+    maps = np.stack(out)
+    return (maps - maps.mean(axis=(0, 1, 2))) / maps.std(axis=(0, 1, 2))
+
+
+def receptive_fields(units: np.ndarray, centre: np.ndarray, radius_deg: float) -> dict[str, np.ndarray]:
+    """A retinotopic map over a visual region: each vertex's receptive field (centre and size, in image units).
+
+    The vertex's position on the sphere relative to the region's centre, in two fixed tangent directions (one
+    towards the pole), maps linearly onto the image: the region's extent covers the central 80 % of the image,
+    so neighbouring vertices see neighbouring parts of it and the map drifts smoothly across the region. The
+    size grows with eccentricity (distance from the image centre), as in visual cortex.
+
+    Parameters
+    ----------
+    units : array of shape (n, 3)
+        Unit vectors on the sphere of the region's vertices.
+    centre : array of shape (3,)
+        Unit vector of the region's centre.
+    radius_deg : float
+        The region's angular radius.
+
+    Returns
+    -------
+    dict
+        ``x`` (0 left to 1 right), ``y`` (0 top to 1 bottom) and ``size`` (the Gaussian's SD), each (n,).
+    """
+    up = np.array([0.0, 0.0, 1.0])
+    e1 = _unit(np.cross(up, centre))  # horizontal tangent
+    e2 = np.cross(centre, e1)  # vertical tangent
+    scale = np.sin(np.deg2rad(radius_deg))
+    u = np.clip(units @ e1 / scale, -1, 1)
+    v = np.clip(units @ e2 / scale, -1, 1)
+    x, y = 0.5 + 0.4 * u, 0.5 - 0.4 * v
+    ecc = np.hypot(x - 0.5, y - 0.5)
+    return {"x": x, "y": y, "size": 0.05 + 0.15 * ecc}
+
+
+def rf_responses(local: np.ndarray, rf: dict, mix: np.ndarray) -> np.ndarray:
+    """Each vertex's response to each image: its channel mixture of the local appearance, pooled by its
+    Gaussian receptive field; unit variance over images per vertex.
+
+    Parameters
+    ----------
+    local : array of shape (n_images, grid, grid, n_channels)
+        :func:`local_appearance`.
+    rf : dict
+        :func:`receptive_fields`.
+    mix : array of shape (n_vertices, n_channels)
+        Each vertex's weights over the channels (smooth across the mesh).
+
+    Returns
+    -------
+    array of shape (n_images, n_vertices)
+    """
+    grid = local.shape[1]
+    centres = (np.arange(grid) + 0.5) / grid
+    gx = np.exp(-0.5 * ((centres[None, :] - rf["x"][:, None]) / rf["size"][:, None]) ** 2)  # (v, grid)
+    gy = np.exp(-0.5 * ((centres[None, :] - rf["y"][:, None]) / rf["size"][:, None]) ** 2)
+    pooled = np.einsum("iyxc,vy,vx->ivc", local, gy / gy.sum(1, keepdims=True), gx / gx.sum(1, keepdims=True),
+                       optimize=True)
+    response = np.einsum("ivc,vc->iv", pooled, mix)
+    response -= response.mean(axis=0)
+    return response / response.std(axis=0)
 
 
 def _region_layout(seed: int, subject: str, sphere_units: dict, jitter_deg: float):
@@ -276,6 +380,7 @@ def simulate_subject(trials: pd.DataFrame, stim_index: dict[str, int], sources: 
     """
     n_trials = len(trials)
     rows = trials["stimulus_id"].map(stim_index).to_numpy()
+    local = sources.get("local")  # the images' local appearance maps, with receptive_fields: true
     modality = trials["modality"].to_numpy()
     on = {"visual": (modality == "image").astype(float),
           "language": (modality == "caption").astype(float),
@@ -303,19 +408,28 @@ def simulate_subject(trials: pd.DataFrame, stim_index: dict[str, int], sources: 
                 constant[inside] = True
                 continue
             gain = cfg["snr"] * TYPE_GAIN[tpl.type] * float(np.exp(gen_gain.normal(0, cfg["gain_jitter"])))
-            src = sources[tpl.type]
             gen_w = rng(seed, "synthetic", "loadings", subject, hemi, tpl.name)
-            w = np.zeros((nv, src.shape[1]))
-            w[inside] = gen_w.standard_normal((inside.size, src.shape[1]))
-            for _ in range(cfg["loading_smoothness"]):
-                w = op @ w
-            w[inside] /= np.linalg.norm(w[inside], axis=1, keepdims=True)
-            w *= profile[:, None]
-            response = src @ w[inside].T  # (n_stimuli, n_inside), unit variance at full profile
+            extra = {}
+            if tpl.type == "visual" and local is not None:
+                rf = receptive_fields(sphere_units[hemi][inside], d, tpl.radius_deg)
+                mix = gen_w.standard_normal((nv, local.shape[-1]))
+                for _ in range(cfg["loading_smoothness"]):
+                    mix = op @ mix
+                response = rf_responses(local, rf, mix[inside]) * profile[inside]
+                extra = {"receptive_fields": {k: v.round(4).tolist() for k, v in rf.items()}}
+            else:
+                src = sources[tpl.type]
+                w = np.zeros((nv, src.shape[1]))
+                w[inside] = gen_w.standard_normal((inside.size, src.shape[1]))
+                for _ in range(cfg["loading_smoothness"]):
+                    w = op @ w
+                w[inside] /= np.linalg.norm(w[inside], axis=1, keepdims=True)
+                w *= profile[:, None]
+                response = src @ w[inside].T  # (n_stimuli, n_inside), unit variance at full profile
             signal[:, inside] += gain * on[tpl.type][:, None] * response[rows]
             record.append({"name": tpl.name, "type": tpl.type, "hemi": hemi, "gain": gain,
                            "centre": d.round(6).tolist(), "radius_deg": tpl.radius_deg,
-                           "vertices": inside.tolist(), "n_vertices": int(inside.size)})
+                           "vertices": inside.tolist(), "n_vertices": int(inside.size), **extra})
         gen_scale = rng(seed, "synthetic", "vertex-scale", subject, hemi)
         scale = np.exp(gen_scale.normal(0, 0.3, size=nv))
         offset = gen_scale.normal(0, 2.0, size=nv)
@@ -355,7 +469,7 @@ def generate(cfg: dict, seed: int, out_root, mesh_name: str = "fsaverage5", log=
         im.save(out / "stimuli" / "images" / f"{sid}.png", optimize=True)
     stim.to_csv(dataset.stimuli_tsv(out), sep="\t", index=False)
     log(f"wrote {len(stim)} stimuli to {out / 'stimuli'}")
-    sources = stimulus_sources(stim, all_scenes, images)
+    sources = stimulus_sources(stim, all_scenes, images, local_maps=cfg.get("receptive_fields", False))
     stim_index = {s: i for i, s in enumerate(stim["id"])}
     meshes = load_mesh(mesh_name, "inflated")
     spheres = load_mesh(mesh_name, "sphere")
@@ -364,6 +478,8 @@ def generate(cfg: dict, seed: int, out_root, mesh_name: str = "fsaverage5", log=
     for hemi, (labels, names) in template_atlas(sphere_units).items():
         dataset.write_labels(dataset.atlas_gifti(out, hemi), labels, names, hemi)
     planted = {"seed": seed, "mesh": mesh_name, "snr": cfg["snr"], "imagery_gain": cfg["imagery_gain"],
+               "receptive_fields": bool(cfg.get("receptive_fields", False)),
+               "disjoint_train": bool(cfg.get("disjoint_train", False)),
                "region_types": {t.name: t.type for t in TEMPLATES}, "subjects": {}}
     for subject in subjects_of(cfg):
         trials = make_trials(stim, cfg, seed, subject)
