@@ -39,7 +39,9 @@ def test_default_snr_agnostic_decoder_on_multimodal_features(default_snr_decodin
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("model, fs", [("minilm_gabor", "avg"), ("minilm", "lang"), ("gabor", "vision")])
+# minilm's lang set is half of minilm_gabor's avg; gabor's vision set is the hard case (its variance sits in a
+# few components). CI time: each case costs about 25 s
+@pytest.mark.parametrize("model, fs", [("minilm_gabor", "avg"), ("gabor", "vision")])
 def test_snr_zero_is_chance(default_snr_decoding, model, fs):
     """With no planted signal, test-set pairwise accuracy is at chance: the mean over subjects, training modes and
     modalities is 0.5 ± 0.025, and each decoder type's mean over the 3 subjects is 0.5 ± 0.08. (One noise decoder
