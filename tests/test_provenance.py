@@ -101,7 +101,7 @@ def test_manifest_of_a_missing_folder_says_what_to_do(tmp_path):
 def test_table_html_shows_every_row_escaped_and_rounded(tmp_path):
     table = pd.DataFrame({"model": ["<b>x</b>", "y"], "mean": [0.512345678, np.nan], "n": [6, 5]})
     page = reporting.table_html(table, "Decoding & more", note="2 rows")
-    assert page.count("<tr>") == 3  # header and two rows
+    assert page.count("<tr") == 3  # header and two rows
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
     assert "<td>0.5123</td>" in page and "<td>NaN</td>" in page and "<td>6</td>" in page
     assert "<h1>Decoding &amp; more</h1>" in page

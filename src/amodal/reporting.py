@@ -25,7 +25,6 @@ p.note { color: #555; margin: 0 0 8px; }
 table { border-collapse: collapse; }
 th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; white-space: nowrap; }
 th { background: #eef2f7; position: sticky; top: 0; }
-td.text { text-align: left; }
 tr:nth-child(even) td { background: #fafafa; }
 pre { background: #f6f6f6; padding: 6px; font-size: 12px; }
 """
@@ -36,19 +35,8 @@ def _page(title: str, body: str) -> str:
             f"<style>{_STYLE}</style></head><body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n")
 
 
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return "<td>NaN</td>" if value != value else f"<td>{value:.4g}</td>"
-    if isinstance(value, (int,)) and not isinstance(value, bool):
-        return f"<td>{value}</td>"
-    return f'<td class="text">{html.escape(str(value))}</td>'
-
-
 def _table(table: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    rows = "\n".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>"
-                     for row in table.astype(object).itertuples(index=False))
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+    return table.to_html(index=False, na_rep="NaN", float_format=lambda x: f"{x:.4g}", border=0, escape=True)
 
 
 def table_html(table: pd.DataFrame, title: str, note: str = "") -> str:
