@@ -315,6 +315,13 @@ def rf_responses(local: np.ndarray, rf: dict, mix: np.ndarray) -> np.ndarray:
     return response / response.std(axis=0)
 
 
+def _smooth(x: np.ndarray, op, steps: int) -> np.ndarray:
+    """``steps`` neighbour-averaging steps of ``x`` (vertices × anything) with the mesh's smoothing operator."""
+    for _ in range(steps):
+        x = op @ x
+    return x
+
+
 def _region_layout(seed: int, subject: str, sphere_units: dict, jitter_deg: float):
     gen = rng(seed, "synthetic", "layout", subject)
     layout = []
@@ -393,9 +400,7 @@ def simulate_subject(trials: pd.DataFrame, stim_index: dict[str, int], sources: 
         nv = mesh.n_vertices
         op = smoothing_operator(mesh.faces, nv)
         gen = rng(seed, "synthetic", "noise", subject, hemi)
-        smooth_noise = gen.standard_normal((nv, n_trials))
-        for _ in range(cfg["noise_smoothness"]):
-            smooth_noise = op @ smooth_noise
+        smooth_noise = _smooth(gen.standard_normal((nv, n_trials)), op, cfg["noise_smoothness"])
         smooth_noise /= smooth_noise.std(axis=1, keepdims=True)
         noise = (np.sqrt(0.7) * smooth_noise + np.sqrt(0.3) * gen.standard_normal((nv, n_trials))).T
         signal = np.zeros((n_trials, nv))
@@ -412,17 +417,14 @@ def simulate_subject(trials: pd.DataFrame, stim_index: dict[str, int], sources: 
             extra = {}
             if tpl.type == "visual" and local is not None:
                 rf = receptive_fields(sphere_units[hemi][inside], d, tpl.radius_deg)
-                mix = gen_w.standard_normal((nv, local.shape[-1]))
-                for _ in range(cfg["loading_smoothness"]):
-                    mix = op @ mix
+                mix = _smooth(gen_w.standard_normal((nv, local.shape[-1])), op, cfg["loading_smoothness"])
                 response = rf_responses(local, rf, mix[inside]) * profile[inside]
                 extra = {"receptive_fields": {k: v.round(4).tolist() for k, v in rf.items()}}
             else:
                 src = sources[tpl.type]
                 w = np.zeros((nv, src.shape[1]))
                 w[inside] = gen_w.standard_normal((inside.size, src.shape[1]))
-                for _ in range(cfg["loading_smoothness"]):
-                    w = op @ w
+                w = _smooth(w, op, cfg["loading_smoothness"])
                 w[inside] /= np.linalg.norm(w[inside], axis=1, keepdims=True)
                 w *= profile[:, None]
                 response = src @ w[inside].T  # (n_stimuli, n_inside), unit variance at full profile
