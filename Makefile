@@ -32,8 +32,11 @@ report: setup
 		--report results/report.html
 	@echo "report: results/report.html"
 
+# Two pytest-xdist workers: while one waits on a workflow run's Snakemake jobs the other computes. Tests that share
+# a session fixture stay on one worker (tests/conftest.py), so it is built once.
+TEST_WORKERS ?= 2
 test: setup
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 clean-results:
 	rm -rf results .snakemake

@@ -2,9 +2,16 @@
 searchlight stores on fsaverage5 (100 null maps per subject, 6 imagery orderings), the default test maps and the
 default 10,000 group permutations; loading the stores, t-maps, TFCE, the Stelzer null, p-values, clusters, the
 cluster table and every GIFTI map with its sidecar. The stores are written first (not timed), from smooth null
-accuracy maps around chance, as a searchlight null produces. Prints one JSON line. Goal: under 2 minutes."""
+accuracy maps around chance, as a searchlight null produces. Prints one JSON line. Goal: under 2 minutes.
+
+``--mesh ico7`` runs the same stage at fsaverage7 size (163,842 vertices per hemisphere) on MNE's icosahedron,
+which has fsaverage7's topology and ships offline (the fsaverage7 surfaces need a download; the group stage's time
+and memory depend only on the vertex count and the mesh adjacency). The group stage then runs in a child process,
+whose peak resident memory is reported (``peak_rss_gib``), to plan the ``group_stats`` job's memory."""
 import argparse
 import json
+import multiprocessing
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -13,13 +20,23 @@ import numpy as np
 import yaml
 
 from amodal import data, searchlight, stats
-from amodal.surface import HEMIS, load_mesh, smooth, smoothing_operator
+from amodal.stats import _group
+from amodal.surface import HEMIS, N_VERTICES, HemiMesh, ico_mesh, load_mesh, smooth, smoothing_operator
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def write_stores(root: Path, n_subjects: int, n_null: int, seed: int = 0) -> dict:
-    mesh = load_mesh("fsaverage5", "inflated")
+def use_ico7() -> None:
+    """Let the group stage read mesh ``ico7``: MNE's icosahedron for both hemispheres and both surface kinds."""
+    coords, faces = ico_mesh(7)
+    ico = {h: HemiMesh(coords, faces) for h in HEMIS}
+    N_VERTICES["ico7"] = coords.shape[0]
+    real = _group.load_mesh
+    _group.load_mesh = lambda res, kind="inflated": ico if res == "ico7" else real(res, kind)
+
+
+def write_stores(root: Path, n_subjects: int, n_null: int, seed: int = 0, mesh_name: str = "fsaverage5") -> dict:
+    mesh = _group.load_mesh(mesh_name, "inflated")
     nv = mesh["left"].n_vertices
     op = smoothing_operator(mesh["left"].faces, nv)
     g = np.random.default_rng(seed)
@@ -45,29 +62,54 @@ def write_stores(root: Path, n_subjects: int, n_null: int, seed: int = 0) -> dic
     return paths
 
 
+def quiet(*_):
+    pass
+
+
+def timed_group(kw: dict, stats_cfg: dict, out: Path, queue) -> None:
+    """The group stage once, timed (in a child process for the peak memory of that stage alone)."""
+    if kw["mesh"] == "ico7":
+        use_ico7()
+    t = time.perf_counter()
+    summary = stats.group_analysis(cfg=stats_cfg, out_dir=out, **kw)
+    dt = time.perf_counter() - t
+    queue.put((dt, {k: v["null_scheme"] for k, v in summary.items()},
+               resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n-permutations", type=int, default=None, help="default: the config's (10,000)")
+    ap.add_argument("--mesh", choices=["fsaverage5", "ico7"], default="fsaverage5")
+    ap.add_argument("--tmp", default=None, help="folder for the stores (default: a temporary one; ico7 needs ~6 GB)")
     args = ap.parse_args()
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     stats_cfg = dict(cfg["stats"])
     if args.n_permutations:
         stats_cfg["n_permutations"] = args.n_permutations
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.mesh == "ico7":
+        use_ico7()
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         tmp = Path(tmp)
-        paths = write_stores(tmp / "stores", 6, cfg["searchlight"]["n_permutations"])
-        subjects = sorted({k[0] for k in paths})
-        kw = dict(paths=paths, subjects=subjects, modes=("images", "captions", "agnostic"), mesh="fsaverage5",
-                  atlas=None, seed=0, searchlight_params={}, log=lambda *a: None)
-        stats.group_analysis(cfg=dict(stats_cfg, n_permutations=20), out_dir=tmp / "warm", **kw)  # compile
         t = time.perf_counter()
-        summary = stats.group_analysis(cfg=stats_cfg, out_dir=tmp / "group", **kw)
-        dt = time.perf_counter() - t
+        paths = write_stores(tmp / "stores", 6, cfg["searchlight"]["n_permutations"], mesh_name=args.mesh)
+        t_write = time.perf_counter() - t
+        subjects = sorted({k[0] for k in paths})
+        kw = dict(paths=paths, subjects=subjects, modes=("images", "captions", "agnostic"), mesh=args.mesh,
+                  atlas=None, seed=0, searchlight_params={}, log=quiet)
+        stats.group_analysis(cfg=dict(stats_cfg, n_permutations=20), out_dir=tmp / "warm", **kw)  # compile
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        child = ctx.Process(target=timed_group, args=(kw, stats_cfg, tmp / "group", queue))
+        child.start()
+        dt, schemes, peak = queue.get()
+        child.join()
         n_files = len(list((tmp / "group").iterdir()))
-    print(json.dumps({"bench": "group_stage", "n_permutations": stats_cfg["n_permutations"], "n_subjects": 6,
-                      "test_maps": stats_cfg["test_maps"], "n_vertices": 20484, "seconds": round(dt, 1),
-                      "goal_seconds": 120, "files_written": n_files,
-                      "null_schemes": {k: v["null_scheme"] for k, v in summary.items()}}))
+    print(json.dumps({"bench": "group_stage", "mesh": args.mesh, "n_permutations": stats_cfg["n_permutations"],
+                      "n_subjects": 6, "test_maps": stats_cfg["test_maps"], "n_vertices": 2 * N_VERTICES[args.mesh],
+                      "seconds": round(dt, 1), "peak_rss_gib": round(peak, 2),
+                      "stores_written_s": round(t_write, 1), "goal_seconds": 120, "files_written": n_files,
+                      "null_schemes": schemes}))
 
 
 if __name__ == "__main__":

@@ -20,9 +20,12 @@ its speed); the reference's null loop runs on the first ``--n-ref-null`` of thos
 The scores of every centre are asserted equal: exactly in float64, to within one pair per metric in float32
 (near-ties can flip between two float32 solvers). Prints one JSON line. ``--device cuda --mesh fsaverage7 --only
 k750`` times the GPU case (fetches fsaverage7; ``--mesh ico7`` uses MNE's icosahedron of the same size instead).
+``--scale`` times amodal alone with its null on one shard of ``--n-centres`` (scaled to the hemisphere), as a
+job runs it, and reports its peak memory: the figures for planning fsaverage7 jobs (``--mesh ico7 --only k750 --scale``).
 """
 import argparse
 import json
+import resource
 import time
 
 import numpy as np
@@ -133,6 +136,33 @@ def case(name, coords, nb_kw, device, dtype, n_centres, n_ref_null):
             "centre_metrics_differing_by_one_pair": flips}
 
 
+def scale_run(name, coords, nb_kw, device, dtype, n_perm, n_centres):
+    """amodal alone, as one searchlight job runs it, with its null: the time a job of that mesh needs for the whole
+    hemisphere (timed on one compact shard of about ``n_centres`` centres and scaled, or on every centre with 0) and
+    the peak memory of a shard job (no reference side, no ratio)."""
+    t = time.perf_counter()
+    data = fake_data(coords.shape[0], device, dtype)
+    neigh, sizes = searchlight.neighbourhoods(coords, **nb_kw)
+    t_setup = time.perf_counter() - t
+    perms = searchlight.null_permutations(70, 70, 3, n_perm, 0, "bench")
+    n_shards = 1 if not n_centres else max(1, round(coords.shape[0] / n_centres))
+    centres = searchlight.shard_centres(coords, 0, n_shards)
+    searchlight.run(data, neigh, centres[:64], perms, batch_size=512, coords=coords)  # warm-up (numba)
+    t = time.perf_counter()
+    res = searchlight.run(data, neigh, centres, perms, batch_size=512, coords=coords)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    dt = time.perf_counter() - t
+    out = {"case": name, "n_centres": int(coords.shape[0]), "timed_centres": int(centres.size),
+           "median_size": int(np.median(sizes)), "n_null": n_perm, "solver": res["solver"], "gram": res["gram"],
+           "dtype": str(dtype).split(".")[-1], "setup_s": round(t_setup, 1), "timed_s": round(dt, 1),
+           "hemisphere_with_null_s": round(dt * coords.shape[0] / centres.size, 1),
+           "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 2)}
+    if device.type == "cuda":
+        out["peak_cuda_gib"] = round(torch.cuda.max_memory_allocated() / 2 ** 30, 2)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--device", default="cpu")
@@ -143,14 +173,21 @@ def main():
                          "(0: every centre)")
     ap.add_argument("--n-ref-null", type=int, default=60, help="centres of the reference's null loop")
     ap.add_argument("--only", choices=["radius", "k750"], default=None, help="run one case")
+    ap.add_argument("--scale", action="store_true",
+                    help="time amodal alone with 100 null maps on a shard of --n-centres, scaled to the hemisphere, "
+                         "and its peak memory (to plan jobs at fsaverage7: --mesh ico7 --only k750 --scale)")
     args = ap.parse_args()
     device = torch.device(args.device)
     # ico7: MNE's icosahedron with fsaverage7's topology (163,842 vertices), for a GPU run without a download
     coords = ico_mesh(7)[0] if args.mesh == "ico7" else load_mesh(args.mesh, "inflated")["left"].coords
     cases = {"radius": (f"{args.mesh} radius 10 mm", {"radius": 10.0}),
              "k750": (f"{args.mesh} k=750", {"n_neighbors": 750})}
-    results = [case(name, coords, kw, device, getattr(torch, args.dtype), args.n_centres, args.n_ref_null)
-               for key, (name, kw) in cases.items() if args.only in (None, key)]
+    if args.scale:
+        results = [scale_run(name, coords, kw, device, getattr(torch, args.dtype), 100, args.n_centres)
+                   for key, (name, kw) in cases.items() if args.only in (None, key)]
+    else:
+        results = [case(name, coords, kw, device, getattr(torch, args.dtype), args.n_centres, args.n_ref_null)
+                   for key, (name, kw) in cases.items() if args.only in (None, key)]
     print(json.dumps({"bench": "searchlight", "device": str(device), "threads": torch.get_num_threads(),
                       "results": results}))
 

@@ -72,3 +72,27 @@ def tiny_run(tmp_path_factory):
     snakemake(wd)
     return wd
 
+
+
+# Tests that share an expensive session fixture run on one pytest-xdist worker (`make test` runs two, with
+# --dist loadgroup), so that the fixture is built once, not once per worker.
+SHARED_FIXTURES = ("tiny_run", "default_snr_decoding")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for name in SHARED_FIXTURES:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+                break
+
+
+def pytest_configure(config):
+    # pytest 9.2 with xdist 3.8: --dist loadgroup silently stops grouping (pytest-xdist#1386): every worker would
+    # build the shared fixtures and the suite would run past CI's budget; say so instead
+    from packaging.version import Version
+
+    if getattr(config.option, "dist", "no") == "loadgroup" and Version(pytest.__version__) >= Version("9.2"):
+        raise pytest.UsageError(f"pytest {pytest.__version__} breaks pytest-xdist's --dist loadgroup "
+                                "(pytest-xdist#1386): install pytest<9.2, as pyproject.toml asks")

@@ -56,6 +56,29 @@ def test_exact_enumeration_of_exhaustive_nulls():
     assert stats.group_configurations(6, 3, 10_000, 0, "imagery", exhaustive=False)[1] == "monte_carlo"
 
 
+def test_group_null_batches_by_memory_and_gives_the_same_maxima(monkeypatch):
+    """The default batch keeps a batch's gathered null values within BATCH_BYTES (the group stage's memory then stays
+    flat at fsaverage7); the null maxima are the same whatever the batch."""
+    from amodal.stats import _permutations
+
+    n_sub, nv = 4, 30
+    g = np.random.default_rng(5)
+    null = {(mode, m): g.normal(0.5, 0.05, size=(n_sub, 20, nv)).astype(np.float32)
+            for mode in ("agnostic", "images", "captions") for m in ("acc_image", "acc_caption")}
+    a = sp.diags([np.ones(nv - 1), np.ones(nv - 1)], [-1, 1], shape=(nv, nv)).tocsr()
+    kw = {"e_power": 1.0, "h_power": 2.0, "dh": 0.1}
+    args = (null, {"left": slice(0, nv)}, {"left": a}, ["mod_agnostic_and_cross"], 150, 2, kw)
+    sizes = []
+    real = _permutations._max_tfce
+    monkeypatch.setattr(_permutations, "_max_tfce", lambda *a: sizes.append(a[6]) or real(*a))
+    whole = stats.group_null(*args, batch=150)["mod_agnostic_and_cross"]
+    per_perm = 4 * n_sub * nv * 4  # the 4 null keys this test map reads, float32
+    monkeypatch.setattr(_permutations, "BATCH_BYTES", 7 * per_perm)
+    small = stats.group_null(*args)["mod_agnostic_and_cross"]
+    assert sizes == [150, 7]
+    np.testing.assert_array_equal(small, whole)
+
+
 def test_group_null_enumerates_the_imagery_null():
     n_sub, nv = 3, 8
     g = np.random.default_rng(3)

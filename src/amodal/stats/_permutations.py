@@ -208,8 +208,15 @@ def min_p(n_null_maxima: int) -> float:
     return 1.0 / (1 + n_null_maxima)
 
 
+# The group null is computed in batches of permutations; a batch gathers one null map per subject and null key for
+# each of its permutations (and the t and TFCE maps derived from them are of the same order). BATCH_BYTES bounds the
+# gathered values, so that memory stays flat whatever the mesh; MAX_BATCH caps the batch where maps are small.
+BATCH_BYTES = 640 * 2 ** 20
+MAX_BATCH = 200
+
+
 def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_perm: int, seed: int,
-               tfce_kw: dict, batch: int = 200, log=None, exhaustive: dict | None = None,
+               tfce_kw: dict, batch: int | None = None, log=None, exhaustive: dict | None = None,
                info: dict | None = None) -> dict[str, np.ndarray]:
     """Maximum TFCE over both hemispheres of every group permutation, for each test map.
 
@@ -228,8 +235,10 @@ def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_per
     seed : int
     tfce_kw : dict
         Keyword arguments of :func:`tfce`.
-    batch : int
-        Permutations per TFCE batch.
+    batch : int, optional
+        Permutations per batch. By default as many as keep the gathered null values of a batch within
+        :data:`BATCH_BYTES` (200 on fsaverage5; 14 to 21 on fsaverage7, where 200 would hold ~9 GB at once). The
+        maxima do not depend on it.
     log : callable, optional
     exhaustive : dict, optional
         ``{family: bool}``: whether that family's per-subject nulls hold every relabelling, identity first (see
@@ -259,7 +268,9 @@ def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_per
         n_sub, n_null = shapes.pop()
         picks, scheme = group_configurations(n_null, n_sub, n_perm, seed, fam, exhaustive.get(fam, False))
         fam_null = {k: null[k] for k in keys}
-        out = _max_tfce(fam_null, picks, names, hemi_slices, adjacency, tfce_kw, batch, log)
+        per_perm = sum(n_sub * arr.shape[2] * arr.itemsize for arr in fam_null.values())
+        size = batch or int(np.clip(BATCH_BYTES // per_perm, 1, MAX_BATCH))
+        out = _max_tfce(fam_null, picks, names, hemi_slices, adjacency, tfce_kw, size, log)
         maxima.update(out)
         if info is not None:
             for name in names:
