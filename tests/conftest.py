@@ -1,4 +1,5 @@
 import copy
+import os
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,20 @@ import yaml
 from amodal.data import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two workers on two cores: each keeps to one thread (torch, numba, BLAS/OpenMP pools), as a
+    # 1-thread Snakemake job does. Two 2-thread workers on 2 cores made torch's parallel regions wait on descheduled
+    # threads (the searchlight science test ran 2.5x slower than alone). In this process only: the workflow tests'
+    # Snakemake jobs keep to their rules' threads.
+    import numba
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    numba.set_num_threads(1)  # first: starting numba's threading layer resets the OpenMP pools
+    torch.set_num_threads(1)
+    _THREAD_LIMIT = threadpool_limits(limits=1)
+
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 SMALL = dict(DEFAULT["synthetic"], n_subjects=2, n_train_pool=300, n_train_images=120, n_train_captions=120,
