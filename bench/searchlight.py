@@ -21,7 +21,8 @@ The scores of every centre are asserted equal: exactly in float64, to within one
 (near-ties can flip between two float32 solvers). Prints one JSON line. ``--device cuda --mesh fsaverage7 --only
 k750`` times the GPU case (fetches fsaverage7; ``--mesh ico7`` uses MNE's icosahedron of the same size instead).
 ``--scale`` times amodal alone with its null on one shard of ``--n-centres`` (scaled to the hemisphere), as a
-job runs it, and reports its peak memory: the figures for planning fsaverage7 jobs (``--mesh ico7 --only k750 --scale``).
+job runs it, and reports its peak memory: the figures for planning fsaverage7 jobs (``--mesh ico7 --only k750
+--scale``).
 """
 import argparse
 import json

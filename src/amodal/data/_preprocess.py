@@ -87,7 +87,8 @@ def average_repeats(data: np.ndarray, trials: pd.DataFrame) -> tuple[np.ndarray,
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(trials[keys]), sort=False)
     n = len(uniques)
     # the sum over each key's rows as a sparse (n_unique, n_trials) indicator times the data: the rows are added in
-    # trial order, as np.add.at adds them (the same float64 sums, bit for bit), ~20x faster than np.add.at
+    # trial order, as np.add.at adds them (the same float64 sums, bit for bit), and 1.6x faster than np.add.at on a
+    # default subject (1,290 trials x 20,484 vertices: 1.3 s against 2.1 s)
     indicator = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n, len(codes)))
     sums = indicator @ np.asarray(data, dtype=np.float64)
     counts = np.bincount(codes, minlength=n)
