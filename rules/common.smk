@@ -8,7 +8,7 @@ from amodal import config as amodal_config
 from amodal import data as amodal_data
 from amodal import provenance as amodal_provenance
 from amodal.data.adapters import REAL_SOURCES, layout_inputs, raw_betas_dirs
-from amodal.surface import HEMI_BIDS, HEMIS
+from amodal.surface import HEMI_BIDS, HEMIS, N_VERTICES
 
 amodal_config.validate(config)
 amodal_provenance.set_workflow_dir(workflow.basedir)  # the checkout whose git commit every output records
@@ -159,6 +159,14 @@ def example_predictions():
 
 SL = config["searchlight"]
 STATS = config["stats"]
+# Memory of the searchlight and group jobs grows with the mesh. Peaks measured on fsaverage7's size (MNE's ico-7, the
+# default dataset's 1,143 trials, README "fsaverage7: time, memory and shards"): a searchlight job at k = 750 5.1 GiB,
+# the group stage with 10,000 permutations at least 9.8 GiB (sampled; the run did not finish in the session that
+# measured it). Real data with more trials need more
+# (`--set-resources searchlight:mem_mb=...`); a job killed for memory is retried with twice as much.
+LARGE_MESH = N_VERTICES[MESH] > N_VERTICES["fsaverage6"]
+SEARCHLIGHT_MEM_MB = 8000 if LARGE_MESH else 4000
+GROUP_MEM_MB = 16000 if LARGE_MESH else 8000
 SHARDS = [f"{k + 1}of{SL['n_shards']}" for k in range(SL["n_shards"])]
 SEARCHLIGHT_FIGURES = ("fig8_searchlight_accuracy", "fig9_modality_invariant", "fig10_imagery",
                        "app5_neighbourhood_size")

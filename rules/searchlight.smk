@@ -19,7 +19,7 @@ rule searchlight:
     # on 2), so two jobs side by side finish the searchlight stage in about half the time on 2 cores.
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
+        mem_mb=lambda wc, attempt: SEARCHLIGHT_MEM_MB * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
         gpu=gpus_for(SL["device"]),
     conda:
@@ -51,7 +51,7 @@ rule group_stats:
         "benchmarks/group_stats.tsv"
     threads: 2
     resources:
-        mem_mb=lambda wc, attempt: 8000 * attempt,
+        mem_mb=lambda wc, attempt: GROUP_MEM_MB * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
     conda:
         "../envs/amodal.yaml"

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # `make test` runs two workers on two cores: each keeps to one thread (torch, numba, BLAS/OpenMP pools), as a
     # 1-thread Snakemake job does. Two 2-thread workers on 2 cores made torch's parallel regions wait on descheduled
-    # threads (the searchlight science test ran 2.5x slower than alone). In this process only: the workflow tests'
+    # threads (the searchlight science test ran 4-5x slower than alone). In this process only: the workflow tests'
     # Snakemake jobs keep to their rules' threads.
     import numba
     import torch

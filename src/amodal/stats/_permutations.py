@@ -237,8 +237,8 @@ def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_per
         Keyword arguments of :func:`tfce`.
     batch : int, optional
         Permutations per batch. By default as many as keep the gathered null values of a batch within
-        :data:`BATCH_BYTES` (200 on fsaverage5; 14 to 21 on fsaverage7, where 200 would hold ~9 GB at once). The
-        maxima do not depend on it.
+        :data:`BATCH_BYTES` (200 on fsaverage5; 21 and 85 on fsaverage7 for the default test maps, where 200 would
+        gather 6 GB at once). The maxima do not depend on it.
     log : callable, optional
     exhaustive : dict, optional
         ``{family: bool}``: whether that family's per-subject nulls hold every relabelling, identity first (see
