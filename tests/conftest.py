@@ -88,7 +88,6 @@ def tiny_run(tmp_path_factory):
     return wd
 
 
-
 # Tests that share an expensive session fixture run on one pytest-xdist worker (`make test` runs two, with
 # --dist loadgroup), so that the fixture is built once, not once per worker.
 SHARED_FIXTURES = ("tiny_run", "default_snr_decoding")
