@@ -161,9 +161,8 @@ SL = config["searchlight"]
 STATS = config["stats"]
 # Memory of the searchlight and group jobs grows with the mesh. Peaks measured on fsaverage7's size (MNE's ico-7, the
 # default dataset's 1,143 trials, README "fsaverage7: time, memory and shards"): a searchlight job at k = 750 5.1 GiB,
-# the group stage with 10,000 permutations at least 9.8 GiB (sampled; the run did not finish in the session that
-# measured it). Real data with more trials need more (`--set-resources searchlight:mem_mb=...`); a job killed for
-# memory is retried with twice as much.
+# the group stage with 10,000 permutations 10.4 GiB. Real data with more trials need more (`--set-resources
+# searchlight:mem_mb=...`); a job killed for memory is retried with twice as much.
 LARGE_MESH = N_VERTICES[MESH] > N_VERTICES["fsaverage6"]
 SEARCHLIGHT_MEM_MB = 8000 if LARGE_MESH else 4000
 GROUP_MEM_MB = 16000 if LARGE_MESH else 8000
