@@ -39,9 +39,9 @@ from amodal import searchlight
 from amodal.surface import ico_mesh, load_mesh
 
 
-def fake_data(n_vertices, device, dtype, seed=0):
+def fake_data(n_vertices, device, dtype, seed=0, n_tr=1000):
     g = np.random.default_rng(seed)
-    n_tr, n_i, n_c, n_m, q = 1000, 70, 70, 3, 384
+    n_i, n_c, n_m, q = 70, 70, 3, 384
     n = n_tr + n_i + n_c + n_m
     x = torch.zeros((n, n_vertices + 1), dtype=dtype, device=device)
     x[:, :-1] = torch.as_tensor(g.standard_normal((n, n_vertices)), dtype=dtype, device=device)
@@ -137,12 +137,12 @@ def case(name, coords, nb_kw, device, dtype, n_centres, n_ref_null):
             "centre_metrics_differing_by_one_pair": flips}
 
 
-def scale_run(name, coords, nb_kw, device, dtype, n_perm, n_centres):
+def scale_run(name, coords, nb_kw, device, dtype, n_perm, n_centres, n_train=1000):
     """amodal alone, as one searchlight job runs it, with its null: the time a job of that mesh needs for the whole
     hemisphere (timed on one compact shard of about ``n_centres`` centres and scaled, or on every centre with 0) and
     the peak memory of a shard job (no reference side, no ratio)."""
     t = time.perf_counter()
-    data = fake_data(coords.shape[0], device, dtype)
+    data = fake_data(coords.shape[0], device, dtype, n_tr=n_train)
     neigh, sizes = searchlight.neighbourhoods(coords, **nb_kw)
     t_setup = time.perf_counter() - t
     perms = searchlight.null_permutations(70, 70, 3, n_perm, 0, "bench")
@@ -155,7 +155,8 @@ def scale_run(name, coords, nb_kw, device, dtype, n_perm, n_centres):
         torch.cuda.synchronize()
     dt = time.perf_counter() - t
     out = {"case": name, "n_centres": int(coords.shape[0]), "timed_centres": int(centres.size),
-           "median_size": int(np.median(sizes)), "n_null": n_perm, "solver": res["solver"], "gram": res["gram"],
+           "median_size": int(np.median(sizes)), "n_train": n_train, "n_null": n_perm, "solver": res["solver"],
+           "gram": res["gram"],
            "dtype": str(dtype).split(".")[-1], "setup_s": round(t_setup, 1), "timed_s": round(dt, 1),
            "hemisphere_with_null_s": round(dt * coords.shape[0] / centres.size, 1),
            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 2)}
@@ -177,6 +178,9 @@ def main():
     ap.add_argument("--scale", action="store_true",
                     help="time amodal alone with 100 null maps on a shard of --n-centres, scaled to the hemisphere, "
                          "and its peak memory (to plan jobs at fsaverage7: --mesh ico7 --only k750 --scale)")
+    ap.add_argument("--n-train", type=int, default=1000,
+                    help="train trials of the fake data with --scale (1,000 as the default dataset; ds007272 has "
+                         "about 7,000 per subject)")
     args = ap.parse_args()
     device = torch.device(args.device)
     # ico7: MNE's icosahedron with fsaverage7's topology (163,842 vertices), for a GPU run without a download
@@ -184,7 +188,8 @@ def main():
     cases = {"radius": (f"{args.mesh} radius 10 mm", {"radius": 10.0}),
              "k750": (f"{args.mesh} k=750", {"n_neighbors": 750})}
     if args.scale:
-        results = [scale_run(name, coords, kw, device, getattr(torch, args.dtype), 100, args.n_centres)
+        results = [scale_run(name, coords, kw, device, getattr(torch, args.dtype), 100, args.n_centres,
+                             args.n_train)
                    for key, (name, kw) in cases.items() if args.only in (None, key)]
     else:
         results = [case(name, coords, kw, device, getattr(torch, args.dtype), args.n_centres, args.n_ref_null)

@@ -15,10 +15,14 @@ from ._layout import (MODALITIES, SPLITS, STIMULUS_COLUMNS, TRIAL_COLUMNS, atlas
                       trials_tsv)
 
 
-def _require(path: Path, what: str) -> Path:
+_FIX = ("Check `dataset.path` in the config, or rerun the dataset rule (for the synthetic dataset: snakemake "
+        "generate_synthetic).")
+
+
+def require_file(path: Path, what: str, fix: str = _FIX) -> Path:
+    """``path`` if it is a file, else a :class:`DataError` that names it, what it is, and the fix."""
     if not path.is_file():
-        raise DataError(f"missing {what}: {path} does not exist. Check `dataset.path` in the config, or "
-                        f"rerun the dataset rule (for the synthetic dataset: snakemake generate_synthetic).")
+        raise DataError(f"missing {what}: {path} does not exist. {fix}")
     return path
 
 
@@ -40,7 +44,7 @@ def read_stimuli(root) -> pd.DataFrame:
     DataError
         For a missing file or column, or duplicated ids.
     """
-    path = _require(stimuli_tsv(root), "stimuli table")
+    path = require_file(stimuli_tsv(root), "stimuli table")
     df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     missing = [c for c in STIMULUS_COLUMNS if c not in df.columns]
     if missing:
@@ -72,7 +76,7 @@ def read_trials(root, subject: str, stimulus_ids=None) -> pd.DataFrame:
         Naming the file and row of a missing column, a bad modality or split, a broken trial count or an unknown
         stimulus.
     """
-    path = _require(trials_tsv(root, subject), f"trials table of {subject}")
+    path = require_file(trials_tsv(root, subject), f"trials table of {subject}")
     df = pd.read_csv(path, sep="\t", dtype={"stimulus_id": str, "modality": str, "split": str, "run": str,
                                             "session": str}, keep_default_na=False)
     missing = [c for c in TRIAL_COLUMNS if c not in df.columns]
@@ -116,7 +120,7 @@ def read_betas(root, subject: str, hemi: str, n_trials: int, n_vertices: int) ->
     DataError
         For a missing or unreadable file, or a shape that does not match.
     """
-    path = _require(betas_gifti(root, subject, hemi), f"{hemi} betas of {subject}")
+    path = require_file(betas_gifti(root, subject, hemi), f"{hemi} betas of {subject}")
     try:
         img = nib.load(path)
     except Exception as exc:  # nibabel raises several types for corrupt files
@@ -152,7 +156,7 @@ def read_labels(path) -> tuple[np.ndarray, dict[int, str]]:
     names : dict of int to str
         The label table.
     """
-    path = _require(Path(path), "atlas labels")
+    path = require_file(Path(path), "atlas labels")
     img = nib.load(path)
     return np.asarray(img.darrays[0].data).astype(int), {int(lab.key): lab.label for lab in img.labeltable.labels}
 
@@ -181,4 +185,4 @@ def read_planted(path) -> dict | None:
         path = path[0] if path else None
     if not path:
         return None
-    return json.loads(_require(Path(path), "planted ground truth").read_text())
+    return json.loads(require_file(Path(path), "planted ground truth").read_text())

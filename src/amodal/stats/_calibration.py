@@ -140,59 +140,34 @@ def _false_positive(obs, null, names, cols, adj, n_perm, seed, alpha, exhaustive
     return out
 
 
-def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_perm: int = 1000,
-                  n_perm_single: int | None = None, alpha: float = 0.05, grade: int = 3, smoothness: int = 2,
-                  neighbors: int = 20, n_train: int = 40, n_test: int = 20, n_imagery: int = 3, q: int = 16,
-                  seed: int = 0, test_maps=("mod_agnostic_and_cross", "imagery"), single_vertex: bool = True,
-                  mesh: bool = True, log=None) -> dict:
-    """False-positive rates at p ≤ ``alpha`` of each test map over ``n_sims`` pure-noise simulations.
+def _simulate(sims, kw: dict, threads: int | None = None):
+    """The simulations numbered ``sims``: per (where, test map) a hit per simulation, and the mesh-wide counts of
+    significant vertices. Each simulation is seeded by its number alone, so chunks run anywhere give the same hits."""
+    if threads is not None:  # a worker process: one thread each, as the searchlight jobs run
+        from ..workflow import limit_threads
 
-    Each simulation makes ``n_subjects`` pure-noise subjects (:func:`null_subject`), runs their searchlights
-    (:func:`subject_maps`) and the group chain as the group stage does. Over the mesh: ``n_perm`` group
-    permutations; at a single vertex: ``n_perm_single`` (default ``n_perm``), where an imagery null with at most
-    that many configurations is enumerated exactly (6 subjects: 46,656).
-
-    Parameters
-    ----------
-    n_sims, n_subjects, n_null, n_perm : int
-    n_perm_single : int, optional
-    alpha : float
-    grade : int
-        Icosphere subdivisions of the mesh (3: 642 vertices per hemisphere).
-    smoothness, neighbors, n_train, n_test, n_imagery, q : int
-        Noise smoothing, neighbourhood size and the design (see :func:`null_subject`).
-    seed : int
-    test_maps : sequence of str
-    single_vertex, mesh : bool
-        Which rates to estimate.
-    log : callable, optional
-
-    Returns
-    -------
-    dict
-        ``rates[test_map][where]`` with ``fwer`` and its binomial ``se`` (``where``: ``mesh`` or ``vertex``),
-        the null schemes used, and the settings.
-    """
-    coords, faces = ico_mesh(grade)
+        limit_threads(threads)
+    n_subjects, n_null, n_perm, n_perm_single, alpha, seed = (kw[k] for k in (
+        "n_subjects", "n_null", "n_perm", "n_perm_single", "alpha", "seed"))
+    mesh, single_vertex, names = kw["mesh"], kw["single_vertex"], list(kw["test_maps"])
+    coords, faces = ico_mesh(kw["grade"])
     nv = coords.shape[0]
     op = smoothing_operator(faces, nv)
     adj = {h: adjacency(faces, nv) for h in HEMIS}
     cols = {h: slice(i * nv, (i + 1) * nv) for i, h in enumerate(HEMIS)}
     one = {"left": slice(0, 1)}
     one_adj = {"left": sp.csr_matrix((1, 1))}
-    n_perm_single = n_perm if n_perm_single is None else n_perm_single
-    names = list(test_maps)
     hits = {("mesh", n): [] for n in names} | {("vertex", n): [] for n in names}
     n_sig = {n: [] for n in names}
-    neigh, _ = searchlight.neighbourhoods(coords, neighbors)  # the same mesh in every simulation
+    neigh, _ = searchlight.neighbourhoods(coords, kw["neighbors"])  # the same mesh in every simulation
     schemes = {}
-    for s in range(n_sims):
+    for s in sims:
         g = rng(seed, "calibration", s)
         sim_seed = int(g.integers(2**31))
         obs, null, exh = {}, {}, True
         for k in range(n_subjects):
-            b, f = null_subject(g, nv, op, n_train=n_train, n_test=n_test, n_imagery=n_imagery, q=q,
-                                smoothness=smoothness, subject=f"sub-{k + 1:02d}")
+            b, f = null_subject(g, nv, op, n_train=kw["n_train"], n_test=kw["n_test"], n_imagery=kw["n_imagery"],
+                                q=kw["q"], smoothness=kw["smoothness"], subject=f"sub-{k + 1:02d}")
             o, nl, e = subject_maps(b, f, coords, neigh, n_null, sim_seed, first_vertex_only=not mesh)
             exh &= e
             for key in o:
@@ -214,17 +189,82 @@ def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_p
                                                           alpha, exhaustive).items():
                 hits[("vertex", name)].append(hit)
                 schemes[("vertex", name)] = scheme
-        if log and (s + 1) % max(1, n_sims // 10) == 0:
-            log(f"calibration: {s + 1}/{n_sims} simulations")
-    rates = {}
+        if kw["log"] and (s + 1) % max(1, kw["n_sims"] // 10) == 0:
+            kw["log"](f"calibration: simulation {s + 1} of {kw['start'] + kw['n_sims']}")
+    return hits, n_sig, schemes
+
+
+def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_perm: int = 1000,
+                  n_perm_single: int | None = None, alpha: float = 0.05, grade: int = 3, smoothness: int = 2,
+                  neighbors: int = 20, n_train: int = 40, n_test: int = 20, n_imagery: int = 3, q: int = 16,
+                  seed: int = 0, test_maps=("mod_agnostic_and_cross", "imagery"), single_vertex: bool = True,
+                  mesh: bool = True, start: int = 0, n_jobs: int = 1, log=None) -> dict:
+    """False-positive rates at p ≤ ``alpha`` of each test map over ``n_sims`` pure-noise simulations.
+
+    Each simulation makes ``n_subjects`` pure-noise subjects (:func:`null_subject`), runs their searchlights
+    (:func:`subject_maps`) and the group chain as the group stage does. Over the mesh: ``n_perm`` group
+    permutations; at a single vertex: ``n_perm_single`` (default ``n_perm``), where an imagery null with at most
+    that many configurations is enumerated exactly (6 subjects: 46,656).
+
+    Parameters
+    ----------
+    n_sims, n_subjects, n_null, n_perm : int
+    n_perm_single : int, optional
+    alpha : float
+    grade : int
+        Icosphere subdivisions of the mesh (3: 642 vertices per hemisphere).
+    smoothness, neighbors, n_train, n_test, n_imagery, q : int
+        Noise smoothing, neighbourhood size and the design (see :func:`null_subject`).
+    seed : int
+    test_maps : sequence of str
+    single_vertex, mesh : bool
+        Which rates to estimate.
+    start : int
+        Number of the first simulation: simulation ``s`` is seeded by ``(seed, s)`` alone, so ``start`` extends an
+        earlier run with new simulations, and runs over disjoint ranges pool into one.
+    n_jobs : int
+        Worker processes (one thread each), each running a contiguous share of the simulations; the hits are the
+        same whatever the number.
+    log : callable, optional
+
+    Returns
+    -------
+    dict
+        ``rates[test_map][where]`` with ``fwer`` and its binomial ``se`` (``where``: ``mesh`` or ``vertex``),
+        the null schemes used, ``hits[test_map][where]`` (one bool per simulation, in order), and the settings.
+    """
+    n_perm_single = n_perm if n_perm_single is None else n_perm_single
+    names = list(test_maps)
+    kw = dict(n_subjects=n_subjects, n_null=n_null, n_perm=n_perm, n_perm_single=n_perm_single, alpha=alpha,
+              seed=seed, mesh=mesh, single_vertex=single_vertex, test_maps=names, grade=grade, neighbors=neighbors,
+              n_train=n_train, n_test=n_test, n_imagery=n_imagery, q=q, smoothness=smoothness, n_sims=n_sims,
+              start=start, log=log)
+    sims = np.arange(start, start + n_sims)
+    if n_jobs <= 1:
+        parts = [_simulate(sims, kw)]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a fork would copy torch's and numba's thread pools into the children
+        with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_simulate, np.array_split(sims, n_jobs), [dict(kw, log=None)] * n_jobs,
+                                  [1] * n_jobs))
+    hits = {k: sum((p[0][k] for p in parts), []) for k in parts[0][0]}
+    n_sig = {k: sum((p[1][k] for p in parts), []) for k in parts[0][1]}
+    schemes = parts[0][2]
+    rates, raw = {}, {}
     for (where, name), h in hits.items():
         if not h:
             continue
         fwer = float(np.mean(h))
         rates.setdefault(name, {})[where] = {"fwer": fwer, "se": float(np.sqrt(fwer * (1 - fwer) / len(h))),
                                              "null_scheme": schemes[(where, name)]}
+        raw.setdefault(name, {})[where] = [bool(x) for x in h]
         if where == "mesh":
             rates[name][where]["mean_significant_vertices"] = float(np.mean(n_sig[name]))
-    return {"n_sims": n_sims, "alpha": alpha, "rates": rates, "n_vertices": 2 * nv, "n_subjects": n_subjects,
-            "n_null": n_null, "n_perm": n_perm, "n_perm_single_vertex": n_perm_single, "neighbors": neighbors,
-            "n_train_per_modality": n_train, "n_test": n_test, "n_imagery": n_imagery, "n_features": q}
+    coords_n = ico_mesh(grade)[0].shape[0]
+    return {"n_sims": n_sims, "first_simulation": start, "alpha": alpha, "rates": rates, "hits": raw,
+            "n_vertices": 2 * coords_n, "n_subjects": n_subjects, "n_null": n_null, "n_perm": n_perm,
+            "n_perm_single_vertex": n_perm_single, "neighbors": neighbors, "n_train_per_modality": n_train,
+            "n_test": n_test, "n_imagery": n_imagery, "n_features": q}

@@ -11,7 +11,7 @@ import pandas as pd
 from ..data import read_store, write_func_gifti
 from ..errors import DataError
 from ..sidecars import sidecar_path, write_sidecar
-from ..surface import HEMI_BIDS, HEMIS, N_VERTICES, adjacency, load_mesh
+from ..surface import HEMI_BIDS, HEMIS, adjacency, load_mesh
 from . import _permutations as stats
 from ._tfce import tfce
 
@@ -113,7 +113,8 @@ def map_name(out_dir, hemi, mesh, desc, stat) -> Path:
 
 
 def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, seed: int, out_dir,
-                   searchlight_params: dict, log=print, region_types: dict | None = None) -> dict:
+                   searchlight_params: dict, log=print, region_types: dict | None = None,
+                   surfaces: dict | None = None) -> dict:
     """The group stage: t-maps, test maps, TFCE, the Stelzer null, p-values, clusters and every output file.
 
     Parameters
@@ -133,6 +134,10 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
     log : callable
     region_types : dict, optional
         Synthetic data: region name → type, to score the recovery of the planted truth.
+    surfaces : dict, optional
+        ``{hemi: (faces, coords)}``: the mesh's triangles (for the adjacency) and the coordinates reported in the
+        cluster table, instead of fsaverage's inflated faces and pial coordinates loaded by the name ``mesh``
+        (which then only labels the outputs; benchmarks pass MNE's icosahedron at fsaverage7 size this way).
 
     Returns
     -------
@@ -143,12 +148,14 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    nv = N_VERTICES[mesh]
+    if surfaces is None:
+        inflated, pial = load_mesh(mesh, "inflated"), load_mesh(mesh, "pial")
+        surfaces = {h: (inflated[h].faces, pial[h].coords) for h in HEMIS}
+    nv = surfaces["left"][1].shape[0]
     exhaustive = {}
     obs, null = load_stores(paths, subjects, modes, nv, exhaustive)
-    faces = {h: load_mesh(mesh, "inflated")[h].faces for h in HEMIS}
-    adj = {h: adjacency(faces[h], nv) for h in HEMIS}
-    pial = {h: load_mesh(mesh, "pial")[h].coords for h in HEMIS}
+    adj = {h: adjacency(surfaces[h][0], nv) for h in HEMIS}
+    pial = {h: surfaces[h][1] for h in HEMIS}
     cols = {h: slice(i * nv, (i + 1) * nv) for i, h in enumerate(HEMIS)}
     tfce_kw = {"e_power": cfg["tfce_e"], "h_power": cfg["tfce_h"], "dh": cfg["tfce_dh"], "strict": True}
     base = stats.base_values(obs)

@@ -34,6 +34,7 @@ import pandas as pd
 
 from ...errors import DataError
 from ...surface import HEMIS
+from .._io import require_file
 from .freesurfer import FS_HEMI
 
 TRIALS_PER_SESSION = 750
@@ -81,12 +82,6 @@ def nsdgeneral_path(root, hemi: str) -> Path:
     return Path(root) / "nsddata" / "freesurfer" / "fsaverage" / "label" / f"{FS_HEMI[hemi]}.nsdgeneral.mgz"
 
 
-def _require(path: Path, what: str, fix: str) -> Path:
-    if not path.is_file():
-        raise DataError(f"{path} does not exist ({what}). {fix}")
-    return path
-
-
 _DOWNLOAD = "Download it from s3://natural-scenes-dataset/ into `dataset.path`, keeping NSD's folders"
 
 
@@ -94,7 +89,7 @@ def read_design(root) -> dict:
     """``masterordering`` (1-based 10k indices, one per trial) and ``subjectim`` (8 x 10k, 1-based 73k ids)."""
     from scipy.io import loadmat
 
-    path = _require(expdesign_path(root), "NSD's experimental design", _DOWNLOAD)
+    path = require_file(expdesign_path(root), "NSD's experimental design", _DOWNLOAD)
     try:
         mat = loadmat(path)
     except Exception as exc:  # scipy raises several types for corrupt or v7.3 files
@@ -108,7 +103,7 @@ def read_design(root) -> dict:
 
 def read_stim_info(root) -> pd.DataFrame:
     """NSD's stimulus table indexed by ``nsdId`` (0-based 73k id), with ``cocoId`` and ``cocoSplit``."""
-    path = _require(stim_info_path(root), "NSD's stimulus table", _DOWNLOAD)
+    path = require_file(stim_info_path(root), "NSD's stimulus table", _DOWNLOAD)
     df = pd.read_csv(path, index_col=0)
     missing = [c for c in ("nsdId", "cocoId", "cocoSplit") if c not in df.columns]
     if missing:
@@ -173,7 +168,7 @@ def index_subject(root, subject: str, design: dict | None = None) -> pd.DataFram
                         f"nsd_expdesign.mat")
     k10 = order[t] - 1
     img73 = subjectim[s - 1, k10] - 1
-    path = _require(responses_path(root, subject), f"{subject}'s behavioural responses",
+    path = require_file(responses_path(root, subject), f"{subject}'s behavioural responses",
                     f"{_DOWNLOAD} (nsddata/ppdata/{nsd_subject(subject)}/behav/)")
     resp = pd.read_csv(path, sep="\t")
     missing = [c for c in ("SESSION", "RUN", "TRIAL", "73KID") if c not in resp.columns]
@@ -216,7 +211,7 @@ def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: 
     base = betas_dir(root, subject)
     for name, rows in trials.groupby("file", sort=False).indices.items():
         path = base / f"{FS_HEMI[hemi]}.{name}"
-        _require(path, f"{subject}'s {hemi} betas", "The dataset changed since its trials table was written: rerun "
+        require_file(path, f"{subject}'s {hemi} betas", "The dataset changed since its trials table was written: rerun "
                  "the dataset rule, or download the file")
         try:
             data = np.asarray(nib.load(path).dataobj, dtype=np.float32)
@@ -235,7 +230,7 @@ def read_nsdgeneral(root, n_vertices: int) -> dict[str, np.ndarray]:
     """The nsdgeneral region on fsaverage, ``{hemi: bool array (n_vertices,)}`` (values 1 are in it)."""
     out = {}
     for hemi in HEMIS:
-        path = _require(nsdgeneral_path(root, hemi), "the nsdgeneral region", _DOWNLOAD)
+        path = require_file(nsdgeneral_path(root, hemi), "the nsdgeneral region", _DOWNLOAD)
         data = np.asarray(nib.load(path).dataobj).ravel()
         if data.size != n_vertices:
             raise DataError(f"{path}: {data.size} vertices, but the mesh has {n_vertices}; set `dataset.mesh: "
@@ -323,7 +318,7 @@ def write_layout(root, out, subject_list, coco_root=None, log=print) -> dict:
                              dict(zip(ids, rows["cocoId"])), dict(zip(ids, rows["cocoSplit"])))
     images = stimuli_tsv(out).parent / "images"
     images.mkdir(parents=True, exist_ok=True)
-    path = _require(images_path(root), "NSD's images", _DOWNLOAD)
+    path = require_file(images_path(root), "NSD's images", _DOWNLOAD)
     with h5py.File(path, "r") as f:
         if "imgBrick" not in f:
             raise DataError(f"{path}: no dataset 'imgBrick'; re-download nsd_stimuli.hdf5")
