@@ -44,6 +44,30 @@ def test_train_stats():
         train_stats(x, np.array([0, 1]), constant="raise")
 
 
+def test_block_wise_standardising_is_exact(monkeypatch):
+    """Statistics and standardised values are computed one column block at a time (no float64 copy of the betas),
+    bit for bit as on the whole matrix, in float64 and straight into float32."""
+    from amodal import standardize
+    from amodal.standardize import StandardizedRows, standardize_with
+
+    g = np.random.default_rng(0)
+    x = (g.normal(size=(50, 103)) * g.uniform(0.1, 5, 103) + g.normal(size=103) * 10).astype(np.float32)
+    rows = np.sort(g.choice(50, 35, replace=False))
+    full = x[rows].astype(np.float64)
+    mean, sd = full.mean(0), full.std(0)
+    whole = (x.astype(np.float64) - mean) / sd
+    monkeypatch.setattr(standardize, "BLOCK_BYTES", 35 * 8 * 10)  # 10 columns per block
+    assert len(standardize.column_blocks((35, 103))) == 11
+    m, s = train_stats(x, rows)
+    np.testing.assert_array_equal(m, mean)
+    np.testing.assert_array_equal(s, sd)
+    np.testing.assert_array_equal(standardize_train(x, rows), whole)
+    np.testing.assert_array_equal(standardize_train(x, rows, dtype=np.float32), whole.astype(np.float32))
+    np.testing.assert_array_equal(np.asarray(StandardizedRows(x, rows, m, s)), whole[rows])
+    np.testing.assert_array_equal(StandardizedRows(x, rows, m, s).columns(slice(7, 31)), whole[rows, 7:31])
+    np.testing.assert_array_equal(standardize_with(x, slice(3, 9), m, s), whole[3:9])
+
+
 def test_images_decoder_ignores_a_caption_offset(subject):
     b, f = subject
     shifted, _ = with_caption_offset(b)

@@ -50,3 +50,40 @@ def test_kfold_partitions_and_groups():
     groups = np.repeat(np.arange(10), 4)
     for tr, va in kfold(40, 5, seed=0, groups=groups):
         assert not set(groups[tr]) & set(groups[va])
+
+
+def test_ridge_cv_on_standardised_blocks_equals_the_materialised_fit(rng, monkeypatch):
+    """The whole-brain decoder's path (dual form: the Gram matrix once, from column blocks of train rows that are
+    standardised as they are read) gives scikit-learn's RidgeCV on the standardised matrix, whatever the block
+    size, and never builds the standardised matrix itself."""
+    from sklearn.preprocessing import StandardScaler
+
+    from amodal import standardize
+    from amodal.standardize import StandardizedRows, standardize_with, train_stats
+
+    n, p = 90, 400
+    x = (rng.normal(size=(n + 20, p)) * rng.uniform(0.5, 3, p) + rng.normal(size=p)).astype(np.float32)
+    y = x[:, :5].astype(np.float64) * 0.3 + rng.normal(size=(n + 20, 5))
+    train, ev = np.arange(n), np.arange(n, n + 20)
+    alphas = [10.0 ** k for k in range(-1, 6)]
+    folds = kfold(n, 5, seed=2)
+    scaler = StandardScaler().fit(x[train].astype(np.float64))
+    ref = RidgeCV(alphas=alphas, fit_intercept=False, cv=folds, scoring="neg_mean_squared_error").fit(
+        scaler.transform(x[train].astype(np.float64)), y[train])
+    mean, sd = train_stats(x, train)
+    blocks = []
+    real = standardize.standardize_with
+    monkeypatch.setattr(standardize, "standardize_with", lambda *a, **k: blocks.append(a[-1] if len(a) > 5 else
+                                                                                          k.get("columns")) or
+                        real(*a, **k))
+    for block_bytes, n_blocks in ((n * 8 * 7, 58), (standardize.BLOCK_BYTES, 1)):  # 7 columns per block, or all
+        monkeypatch.setattr(standardize, "BLOCK_BYTES", block_bytes)
+        blocks.clear()
+        ours = ridge_cv(StandardizedRows(x, train, mean, sd), y[train], alphas, folds, scorer="neg_mse")
+        assert ours.alpha == ref.alpha_
+        np.testing.assert_allclose(ours.coef.numpy(), ref.coef_.T, rtol=1e-6, atol=1e-9)
+        xe = standardize_with(x, ev, mean, sd)
+        np.testing.assert_allclose(xe, scaler.transform(x[ev].astype(np.float64)), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(ours.predict(torch.tensor(xe)).numpy(), ref.predict(xe), rtol=1e-6, atol=1e-9)
+        assert all(b != slice(None) for b in blocks)  # only column blocks were ever standardised
+        assert len(blocks) == 2 * n_blocks  # the Gram matrix, then xᵀA

@@ -17,7 +17,7 @@ from ..errors import DataError
 from ..features import targets_for
 from ..models import RidgeDecoder, kfold
 from ..seeding import rng
-from ..standardize import standardize_train
+from ..standardize import StandardizedRows, standardize_train, standardize_with, train_stats
 from . import _metrics as metrics
 from ._bootstrap import hierarchical_bootstrap
 
@@ -108,7 +108,9 @@ def decode(betas: xr.Dataset, features: xr.Dataset, feature_sets, mode: str, *, 
         raise DataError(f"{subject}: no test trials in the preprocessed store")
     # betas standardised with this decoder's own train rows (METHOD §10): an images decoder never sees the
     # statistics of caption trials, and its training rows are centred, as a ridge without intercept needs
-    x = standardize_train(betas["betas"].values, train)
+    # (the train rows are standardised block by block as the ridge reads them: no float64 copy of the betas)
+    x = betas["betas"].values
+    mean, sd = train_stats(x, train)
     sid = betas["stimulus_id"].values.astype(str)
     mod = betas["modality"].values.astype(str)
     groups = betas["run"].values[train] if cv_scheme == "runs" and "run" in betas.coords else None
@@ -119,13 +121,14 @@ def decode(betas: xr.Dataset, features: xr.Dataset, feature_sets, mode: str, *, 
                                      else "shuffled", "n_folds": n_folds, "scorer": scorer, "feature_sets": {}}
     for fs in feature_sets:
         y_all = standardize_train(targets_for(features, fs, sid, features_path), train)  # METHOD §1
-        fit = RidgeDecoder(alphas, folds, scorer=scorer, device=dev).fit(x[train], y_all[train])
+        fit = RidgeDecoder(alphas, folds, scorer=scorer, device=dev).fit(StandardizedRows(x, train, mean, sd),
+                                                                         y_all[train])
         log(f"{subject} {model}/{fs} {mode}: alpha={fit.alpha_:g} (CV {scorer} "
             f"{fit.cv_scores_.max():.3f}) on {train.size} trials x {x.shape[1]} vertices")
         info["feature_sets"][fs] = {"alpha": fit.alpha_, "cv_scores": fit.cv_scores_.round(6).tolist(),
                                     "alphas": np.asarray(alphas, float).tolist()}
         ev = np.concatenate([test, imagery])
-        pred = fit.predict(torch.as_tensor(x[ev], dtype=torch.float64, device=dev))
+        pred = fit.predict(torch.as_tensor(standardize_with(x, ev, mean, sd), device=dev))
         pred_vars[f"pred_{fs}"] = (("trial", f"dim_{fs}"), pred.cpu().numpy().astype(np.float32))
         pred_vars[f"target_{fs}"] = (("trial", f"dim_{fs}"), y_all[ev].astype(np.float32))
         targets = torch.as_tensor(y_all, dtype=torch.float64, device=dev)

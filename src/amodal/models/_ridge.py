@@ -13,18 +13,54 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..standardize import column_blocks
+
+
+def _dual_predictions(k_tr: torch.Tensor, y_tr: torch.Tensor, k_ev: torch.Tensor, alphas: torch.Tensor):
+    """Kernel ridge predictions under each alpha, (n_alphas, n_ev, q), from the train Gram matrix ``k_tr`` (n, n)
+    and the evaluation rows' products with the train rows ``k_ev`` (n_ev, n): one eigendecomposition for all."""
+    evals, evecs = torch.linalg.eigh(k_tr)
+    evals = evals.clamp_min(0)
+    uy = evecs.transpose(-1, -2) @ y_tr  # (n, q)
+    k_ev = k_ev @ evecs  # (n_ev, n)
+    return torch.stack([k_ev @ (uy / (evals + a).unsqueeze(-1)) for a in alphas])
+
+
+def _columns(x, cols: slice) -> np.ndarray | torch.Tensor:
+    """Columns ``cols`` of an array, a tensor, or a :class:`amodal.standardize.StandardizedRows`."""
+    return x.columns(cols) if hasattr(x, "columns") else x[:, cols]
+
+
+def gram(x, dtype=torch.float64, device=None) -> torch.Tensor:
+    """``x xᵀ`` of shape (n, n) in ``dtype``, summed over column blocks, so that ``x`` is never converted whole.
+
+    Parameters
+    ----------
+    x : array, tensor or :class:`amodal.standardize.StandardizedRows` of shape (n, p)
+    dtype : torch.dtype
+    device : torch.device, optional
+    """
+    n = x.shape[0]
+    k = torch.zeros((n, n), dtype=dtype, device=device)
+    for b in column_blocks(x.shape):
+        xb = torch.as_tensor(_columns(x, b), dtype=dtype, device=device)
+        k.addmm_(xb, xb.T)
+    return k
+
+
+def _t_times(x, a: torch.Tensor) -> torch.Tensor:
+    """``xᵀ a`` of shape (p, q), by column blocks of ``x`` (n, p)."""
+    out = torch.empty((x.shape[1], a.shape[1]), dtype=a.dtype, device=a.device)
+    for b in column_blocks(x.shape):
+        out[b] = torch.as_tensor(_columns(x, b), dtype=a.dtype, device=a.device).T @ a
+    return out
 
 
 def _solve_all_alphas(x_tr: torch.Tensor, y_tr: torch.Tensor, x_ev: torch.Tensor, alphas: torch.Tensor):
     """Predictions for x_ev under each alpha: (n_alphas, n_ev, q). Dual form if p > n, primal otherwise."""
     n, p = x_tr.shape[-2], x_tr.shape[-1]
     if p > n:
-        k = x_tr @ x_tr.transpose(-1, -2)
-        evals, evecs = torch.linalg.eigh(k)
-        evals = evals.clamp_min(0)
-        uy = evecs.transpose(-1, -2) @ y_tr  # (n, q)
-        k_ev = x_ev @ x_tr.transpose(-1, -2) @ evecs  # (n_ev, n)
-        out = [k_ev @ (uy / (evals + a).unsqueeze(-1)) for a in alphas]
+        return _dual_predictions(x_tr @ x_tr.transpose(-1, -2), y_tr, x_ev @ x_tr.transpose(-1, -2), alphas)
     else:
         g = x_tr.transpose(-1, -2) @ x_tr
         evals, evecs = torch.linalg.eigh(g)
@@ -144,11 +180,14 @@ def ridge_cv(x, y, alphas, folds, scorer: str = "pairwise_accuracy", device=None
              dtype=torch.float64) -> RidgeCVResult:
     """Choose alpha by the mean CV score over ``folds``, then refit on every row.
 
-    One eigendecomposition per fold gives the predictions for every alpha at once.
+    One eigendecomposition per fold gives the predictions for every alpha at once. With more columns than rows
+    (whole-brain decoders) the Gram matrix of every row is computed once, from column blocks of ``x``, and each
+    fold takes its rows and columns of it: the folds and the refit then cost no further pass over the vertices,
+    and ``x`` is never copied whole (at fsaverage7 it is ~10 GB).
 
     Parameters
     ----------
-    x : array of shape (n, p)
+    x : array, tensor or :class:`amodal.standardize.StandardizedRows` of shape (n, p)
     y : array of shape (n, q)
     alphas : sequence of float
     folds : list of (train_index, validation_index)
@@ -162,18 +201,30 @@ def ridge_cv(x, y, alphas, folds, scorer: str = "pairwise_accuracy", device=None
         The first best alpha (the smallest among ties), its coefficients and every alpha's mean CV score.
     """
     device = torch.device(device) if device is not None else torch.device("cpu")
-    x = torch.as_tensor(np.asarray(x), dtype=dtype, device=device)
+    x = x if hasattr(x, "shape") else np.asarray(x)
     y = torch.as_tensor(np.asarray(y), dtype=dtype, device=device)
     a = torch.as_tensor(np.asarray(alphas, dtype=np.float64), dtype=dtype, device=device)
     scores = torch.zeros(len(alphas), dtype=torch.float64, device=device)
+    dual = x.shape[1] > x.shape[0]
+    if dual:
+        k = gram(x, dtype, device)
+    else:
+        x = torch.as_tensor(np.asarray(x), dtype=dtype, device=device)
     for tr, va in folds:
         tr_t = torch.as_tensor(tr, device=device)
         va_t = torch.as_tensor(va, device=device)
-        pred = _solve_all_alphas(x[tr_t], y[tr_t], x[va_t], a)
+        if dual:
+            pred = _dual_predictions(k[tr_t][:, tr_t], y[tr_t], k[va_t][:, tr_t], a)
+        else:
+            pred = _solve_all_alphas(x[tr_t], y[tr_t], x[va_t], a)
         scores += score_predictions(pred, y[va_t], scorer).to(torch.float64)
     scores /= len(folds)
     best = int(torch.argmax(scores))  # first maximum: the smallest alpha among ties
-    coef = ridge_fit(x, y, float(alphas[best]))
+    if dual:  # ridge_fit's dual solution, from the same Gram matrix
+        k.diagonal().add_(float(alphas[best]))
+        coef = _t_times(x, torch.linalg.solve(k, y))
+    else:
+        coef = ridge_fit(x, y, float(alphas[best]))
     return RidgeCVResult(alpha=float(alphas[best]), coef=coef, cv_scores=scores.cpu().numpy(),
                          alphas=np.asarray(alphas, dtype=np.float64))
 
@@ -213,7 +264,7 @@ class RidgeDecoder:
 
         Parameters
         ----------
-        x : array of shape (n_rows, n_features)
+        x : array, tensor or :class:`amodal.standardize.StandardizedRows` of shape (n_rows, n_features)
         y : array of shape (n_rows, n_targets)
         """
         res = ridge_cv(x, y, self.alphas, self.folds, scorer=self.scorer, device=self.device, dtype=self.dtype)

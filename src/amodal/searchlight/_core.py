@@ -341,7 +341,9 @@ def prepare(betas: xr.Dataset, features: xr.Dataset, feature_set: str, mode: str
     train = np.flatnonzero((split == "train") & np.isin(mod, MODE_MODALITIES[mode]))
     sid = betas["stimulus_id"].values.astype(str)
     y = standardize_train(targets_for(features, feature_set, sid, features_path), train)
-    xb = standardize_train(betas["betas"].values[:, sel], train)  # with this mode's train rows (METHOD §10)
+    # with this mode's train rows (METHOD §10), straight into the working precision: no float64 copy of the betas
+    xb = standardize_train(betas["betas"].values[:, sel], train,
+                           dtype=np.float32 if dtype == torch.float32 else np.float64)
     x = torch.zeros((xb.shape[0], xb.shape[1] + 1), dtype=dtype, device=device)
     x[:, :-1] = torch.as_tensor(xb, dtype=dtype, device=device)
     rows = {"image": np.flatnonzero((split == "test") & (mod == "image")),

@@ -248,7 +248,8 @@ def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_p
 
         # spawn: a fork would copy torch's and numba's thread pools into the children
         with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            parts = list(pool.map(_simulate, np.array_split(sims, n_jobs), [dict(kw, log=None)] * n_jobs,
+            # a worker prints its progress (a callable log may not pickle)
+            parts = list(pool.map(_simulate, np.array_split(sims, n_jobs), [dict(kw, log=log and print)] * n_jobs,
                                   [1] * n_jobs))
     hits = {k: sum((p[0][k] for p in parts), []) for k in parts[0][0]}
     n_sig = {k: sum((p[1][k] for p in parts), []) for k in parts[0][1]}
