@@ -80,7 +80,7 @@ def standardize_train(x: np.ndarray, rows: np.ndarray, constant: str = "keep", d
 
 
 def standardize_with(x: np.ndarray, rows, mean: np.ndarray, sd: np.ndarray, dtype=np.float64,
-                     columns: slice = slice(None)) -> np.ndarray:
+                     columns: slice = slice(None), out: np.ndarray | None = None) -> np.ndarray:
     """``(x[rows][:, columns] - mean) / sd``, computed in float64 one column block at a time.
 
     Parameters
@@ -93,6 +93,9 @@ def standardize_with(x: np.ndarray, rows, mean: np.ndarray, sd: np.ndarray, dtyp
         Of the result.
     columns : slice
         Of the columns (with a step of 1).
+    out : array, optional
+        Where to write the result (its dtype wins over ``dtype``); it may be ``x`` itself, standardised in place
+        (each block is read before it is written).
 
     Returns
     -------
@@ -100,7 +103,10 @@ def standardize_with(x: np.ndarray, rows, mean: np.ndarray, sd: np.ndarray, dtyp
     """
     cols = range(x.shape[1])[columns]
     n = len(range(x.shape[0])[rows]) if isinstance(rows, slice) else len(rows)
-    out = np.empty((n, len(cols)), dtype=dtype)
+    if out is None:
+        out = np.empty((n, len(cols)), dtype=dtype)
+    elif out.shape != (n, len(cols)):
+        raise ValueError(f"out has shape {out.shape}, the result {(n, len(cols))}")
     for b in column_blocks((n, len(cols))):
         c = slice(cols.start + b.start, cols.start + b.stop)
         out[:, b] = (np.asarray(x[rows, c], dtype=np.float64) - mean[c]) / sd[c]

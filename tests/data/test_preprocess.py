@@ -28,6 +28,25 @@ def test_zscore_uses_train_statistics_only(rng):
     np.testing.assert_allclose(z[30:], ((data[30:] - data[:30].mean(0)) / data[:30].std(0)), rtol=1e-5)
 
 
+def test_zscore_in_place_is_the_same_float32(rng, monkeypatch):
+    """Preprocessing z-scores a subject's float32 betas in place, block by block (at fsaverage7 they take ~10 GB),
+    with exactly the values of the float64 formula rounded once to float32."""
+    from amodal import standardize
+
+    monkeypatch.setattr(standardize, "BLOCK_BYTES", 30 * 8 * 3)  # 3 columns per block
+    data = rng.normal(3.0, 2.0, size=(50, 11)).astype(np.float32)
+    is_train = np.arange(50) < 30
+    expected = ((data.astype(np.float64) - data[:30].astype(np.float64).mean(0))
+                / data[:30].astype(np.float64).std(0)).astype(np.float32)
+    z, _, _ = amodal_data.zscore_train(data.copy(), is_train)
+    np.testing.assert_array_equal(z, expected)
+    z2, _, _ = amodal_data.zscore_train(data, is_train, in_place=True)
+    assert z2 is data
+    np.testing.assert_array_equal(z2, expected)
+    with pytest.raises(ValueError, match="float32"):
+        amodal_data.zscore_train(data.astype(np.float64), is_train, in_place=True)
+
+
 def test_average_repeats():
     trials = pd.DataFrame({"stimulus_id": ["a", "b", "a", "a"], "modality": ["image", "image", "image", "caption"],
                            "split": ["test"] * 4})

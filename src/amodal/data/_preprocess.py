@@ -20,7 +20,7 @@ import xarray as xr
 from scipy import sparse
 
 from ..errors import DataError
-from ..standardize import train_stats
+from ..standardize import standardize_with, train_stats
 from ..surface import HEMIS, N_VERTICES
 from . import _io as dataset
 
@@ -43,7 +43,8 @@ def bad_vertex_mask(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return nan, constant
 
 
-def zscore_train(data: np.ndarray, is_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def zscore_train(data: np.ndarray, is_train: np.ndarray, in_place: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Z-score each column with the mean and SD of the train rows only, and apply that to every row.
 
     This puts every vertex on one scale in the store; each decoder standardises again with its own train rows
@@ -53,6 +54,8 @@ def zscore_train(data: np.ndarray, is_train: np.ndarray) -> tuple[np.ndarray, np
     ----------
     data : array of shape (n_trials, n_vertices)
     is_train : bool array of shape (n_trials,)
+    in_place : bool
+        Write the result into ``data`` (a float32 array), which then is ``z``.
 
     Returns
     -------
@@ -64,8 +67,13 @@ def zscore_train(data: np.ndarray, is_train: np.ndarray) -> tuple[np.ndarray, np
     DataError
         When a column is constant over the train rows (mask it first).
     """
+    if in_place and data.dtype != np.float32:
+        raise ValueError(f"z-scoring in place needs float32 betas, not {data.dtype}")
     mean, sd = train_stats(data, is_train, constant="raise")
-    return ((data - mean) / sd).astype(np.float32), mean, sd
+    # computed in float64 by column blocks (amodal.standardize): at fsaverage7 a subject's float32 betas take ~10 GB,
+    # and a float64 copy of them, with its temporaries, would not fit a 24 GiB machine beside them
+    z = standardize_with(data, slice(None), mean, sd, np.float32, out=data if in_place else None)
+    return z, mean, sd
 
 
 def average_repeats(data: np.ndarray, trials: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -155,6 +163,7 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
         hemi_coord += [hemi] * int(keep.sum())
         index_coord.append(np.flatnonzero(keep))
     data = np.concatenate(parts, axis=1)
+    del parts  # (one copy of a subject's betas at a time: ~10 GB at fsaverage7)
     is_train = (trials["split"] == "train").to_numpy()
     if zscore == "session":
         if "session" not in trials.columns:
@@ -167,7 +176,7 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
                                 f"preprocess.zscore: train")
             z[rows] = zscore_train(data[rows], is_train[rows])[0]
     elif zscore == "train":
-        z, _, _ = zscore_train(data, is_train)
+        z, _, _ = zscore_train(data, is_train, in_place=data.dtype == np.float32)
     else:
         raise ValueError(f"zscore must be 'train' or 'session', not {zscore!r}")
     singles = None
