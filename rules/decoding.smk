@@ -19,8 +19,8 @@ rule decode:
         "benchmarks/decoding/{subject}_{model}_{mode}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=lambda wc, attempt: DECODE_MEM_MB * attempt,
+        runtime=lambda wc, attempt: DECODE_RUNTIME * attempt,
         gpu=gpus_for(config["decoding"]["device"]),
     conda:
         "../envs/amodal.yaml"

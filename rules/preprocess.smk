@@ -21,8 +21,8 @@ rule preprocess:
         "benchmarks/preprocess/{subject}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 2500 * attempt,
-        runtime=lambda wc, attempt: 10 * attempt,
+        mem_mb=lambda wc, attempt: PREPROCESS_MEM_MB * attempt,
+        runtime=lambda wc, attempt: PREPROCESS_RUNTIME * attempt,
     conda:
         "../envs/amodal.yaml"
     script:

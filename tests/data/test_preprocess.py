@@ -57,6 +57,38 @@ def test_average_repeats():
     assert meta["n_repeats"].tolist() == [2, 1, 1]
 
 
+def test_average_repeats_by_blocks_and_without_repeats(rng, monkeypatch):
+    """Averages are computed one column block at a time (at fsaverage7 the float64 sums of every column took 7x the
+    betas' size), bit for bit as np.add.at's float64 sums; with no repeated key the betas are their own average."""
+    from amodal import standardize
+
+    trials = pd.DataFrame({"stimulus_id": list("abcabdab"), "modality": ["image"] * 8, "split": ["test"] * 8})
+    data = rng.normal(size=(8, 23)).astype(np.float32)
+    codes = np.array([0, 1, 2, 0, 1, 3, 0, 1])
+    sums = np.zeros((4, 23))
+    np.add.at(sums, codes, data.astype(np.float64))
+    expected = (sums / np.bincount(codes)[:, None]).astype(np.float32)
+    monkeypatch.setattr(standardize, "BLOCK_BYTES", 8 * 8 * 5)  # 5 columns per block
+    out, _ = amodal_data.average_repeats(data, trials)
+    np.testing.assert_array_equal(out, expected)
+    unique = trials.assign(stimulus_id=list("abcdefgh"))
+    out, meta = amodal_data.average_repeats(data, unique)
+    assert out is data and meta["n_repeats"].tolist() == [1] * 8
+
+
+def test_masked_columns_are_dropped_in_place(rng, monkeypatch):
+    from amodal import standardize
+    from amodal.data._preprocess import _keep_columns
+
+    monkeypatch.setattr(standardize, "BLOCK_BYTES", 6 * 4 * 3)  # 3 float32 columns per block
+    data = rng.normal(size=(6, 40)).astype(np.float32)
+    cols = np.sort(rng.choice(40, 29, replace=False))
+    expected = data[:, cols].copy()
+    out = _keep_columns(data, cols)
+    np.testing.assert_array_equal(out, expected)
+    assert np.shares_memory(out, data)
+
+
 def test_preprocess_subject(small_dataset):
     ds = amodal_data.preprocess_subject(small_dataset, "sub-01", "fsaverage5", log=lambda *a: None)
     trials = amodal_data.read_trials(small_dataset, "sub-01")

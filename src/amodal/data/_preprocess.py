@@ -20,7 +20,7 @@ import xarray as xr
 from scipy import sparse
 
 from ..errors import DataError
-from ..standardize import standardize_with, train_stats
+from ..standardize import column_blocks, standardize_with, train_stats
 from ..surface import HEMIS, N_VERTICES
 from . import _io as dataset
 
@@ -76,6 +76,17 @@ def zscore_train(data: np.ndarray, is_train: np.ndarray, in_place: bool = False
     return z, mean, sd
 
 
+def _keep_columns(data: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``data[:, cols]`` for increasing ``cols``, moved left in place block by block (each destination block lies at
+    or left of its sources, which later blocks do not overlap): no second copy of a subject's betas, which at
+    fsaverage7 take ~10 GB. The result is a view of the first ``cols.size`` columns."""
+    if cols.size == data.shape[1]:
+        return data
+    for b in column_blocks((data.shape[0], cols.size), data.itemsize):
+        data[:, b] = data[:, cols[b]]
+    return data[:, :cols.size]
+
+
 def average_repeats(data: np.ndarray, trials: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Average the rows that share (stimulus_id, modality, split), in order of first appearance.
 
@@ -97,10 +108,15 @@ def average_repeats(data: np.ndarray, trials: pd.DataFrame) -> tuple[np.ndarray,
     # the sum over each key's rows as a sparse (n_unique, n_trials) indicator times the data: the rows are added in
     # trial order, as np.add.at adds them (the same float64 sums, bit for bit), and 1.6x faster than np.add.at on a
     # default subject (1,290 trials x 20,484 vertices: 1.3 s against 2.1 s)
-    indicator = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n, len(codes)))
-    sums = indicator @ np.asarray(data, dtype=np.float64)
     counts = np.bincount(codes, minlength=n)
-    out = (sums / counts[:, None]).astype(np.float32)
+    if n == len(codes) and np.asarray(data).dtype == np.float32:
+        out = data  # no repeats (ds007272: one beta per stimulus and modality): each row is its own average
+    else:
+        # by column blocks: at fsaverage7 the float64 sums of all columns at once took 7x the betas' float32 size
+        indicator = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n, len(codes)))
+        out = np.empty((n, data.shape[1]), np.float32)
+        for b in column_blocks(data.shape):
+            out[:, b] = (indicator @ np.asarray(data[:, b], dtype=np.float64)) / counts[:, None]
     meta = pd.DataFrame(list(uniques), columns=keys)
     meta["n_repeats"] = counts
     if "run" in trials:  # the run of the first presentation
@@ -144,11 +160,12 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
     stim = dataset.read_stimuli(root)
     trials = dataset.read_trials(root, subject, stimulus_ids=stim["id"])
     nv = N_VERTICES[mesh]
-    parts, hemi_coord, index_coord, report = [], [], [], {}
-    for hemi in HEMIS:
-        data = (dataset.read_betas(root, subject, hemi, len(trials), nv) if read_betas is None
-                else read_betas(hemi, trials, nv))
-        nan, constant = bad_vertex_mask(data)
+    hemi_coord, index_coord, report, keeps = [], [], {}, []
+    data = None
+    for h, hemi in enumerate(HEMIS):
+        hemi_data = (dataset.read_betas(root, subject, hemi, len(trials), nv) if read_betas is None
+                     else read_betas(hemi, trials, nv))
+        nan, constant = bad_vertex_mask(hemi_data)
         keep = ~(nan | constant)
         report[hemi] = {"n_vertices": nv, "n_nan": int(nan.sum()), "n_constant": int(constant.sum())}
         if roi is not None:
@@ -159,11 +176,14 @@ def preprocess_subject(root, subject: str, mesh: str, average: bool = True, log=
         log(f"{subject} {hemi}: masked {int(nan.sum())} NaN and {int(constant.sum())} constant vertices "
             f"of {nv}" + (f", and {report[hemi]['n_outside_roi']} outside the ROI" if roi is not None else "")
             + f"; {int(keep.sum())} kept")
-        parts.append(data[:, keep])
+        if data is None:  # both hemispheres in one array, written as they are read (one copy at a time)
+            data = np.empty((hemi_data.shape[0], len(HEMIS) * nv), dtype=hemi_data.dtype)
+        data[:, h * nv:(h + 1) * nv] = hemi_data
+        del hemi_data
+        keeps.append(keep)
         hemi_coord += [hemi] * int(keep.sum())
         index_coord.append(np.flatnonzero(keep))
-    data = np.concatenate(parts, axis=1)
-    del parts  # (one copy of a subject's betas at a time: ~10 GB at fsaverage7)
+    data = _keep_columns(data, np.flatnonzero(np.concatenate(keeps)))
     is_train = (trials["split"] == "train").to_numpy()
     if zscore == "session":
         if "session" not in trials.columns:
