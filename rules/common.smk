@@ -163,10 +163,11 @@ STATS = config["stats"]
 # default dataset's 1,143 trials, README "fsaverage7: time, memory and shards"): a searchlight job at k = 750 5.1 GiB,
 # the group stage with 10,000 permutations 10.4 GiB. Real data with more trials need more (`--set-resources
 # searchlight:mem_mb=...`); a job killed for memory is retried with twice as much.
-# On ds007272's size (about 7,000 betas of 327,684 fsaverage7 vertices; bench/decoding.py, bench/ds007272_scale.py):
-# a whole-brain decoder peaked at 12.4 GiB and took 8.7 min on 2 cores; preprocessing holds 1.5x the betas.
+# On ds007272's size (about 7,000 betas of 327,684 fsaverage7 vertices; bench/decoding.py, bench/ds007272_scale.py,
+# bench/searchlight.py --n-train 7000): a whole-brain decoder peaked at 12.4 GiB and took 8.7 min on 2 cores,
+# preprocessing holds 1.5x the betas (~13.5 GiB), a searchlight job about 20 GiB (50 min on 2 cores).
 LARGE_MESH = N_VERTICES[MESH] > N_VERTICES["fsaverage6"]
-SEARCHLIGHT_MEM_MB = 8000 if LARGE_MESH else 4000
+SEARCHLIGHT_MEM_MB = 24000 if LARGE_MESH else 4000
 GROUP_MEM_MB = 16000 if LARGE_MESH else 8000
 DECODE_MEM_MB, DECODE_RUNTIME = (16000, 60) if LARGE_MESH else (3000, 20)
 PREPROCESS_MEM_MB, PREPROCESS_RUNTIME = (16000, 60) if LARGE_MESH else (2500, 10)
