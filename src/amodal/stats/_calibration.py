@@ -161,7 +161,7 @@ def _simulate(sims, kw: dict, threads: int | None = None):
     n_sig = {n: [] for n in names}
     neigh, _ = searchlight.neighbourhoods(coords, kw["neighbors"])  # the same mesh in every simulation
     schemes = {}
-    for s in sims:
+    for s in map(int, sims):
         g = rng(seed, "calibration", s)
         sim_seed = int(g.integers(2**31))
         obs, null, exh = {}, {}, True
