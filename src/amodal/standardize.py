@@ -18,8 +18,21 @@ BLOCK_BYTES = 256 * 2**20  # float64 work space per column block: at fsaverage7 
 
 
 def column_blocks(shape: tuple, itemsize: int = 8, block_bytes: int | None = None):
-    """Slices over the columns of an array of ``shape``, each block holding at most ``block_bytes`` (default
-    :data:`BLOCK_BYTES`; at least one column)."""
+    """Slices over the columns of an array of ``shape``, each block holding at most ``block_bytes``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(n_rows, n_columns)``.
+    itemsize : int
+        Bytes per value of a block (8: float64 work space).
+    block_bytes : int, optional
+        Default :data:`BLOCK_BYTES`. A block has at least one column.
+
+    Returns
+    -------
+    list of slice
+    """
     n, p = shape
     step = max(1, (block_bytes or BLOCK_BYTES) // max(1, n * itemsize))
     return [slice(c, min(c + step, p)) for c in range(0, p, step)]
