@@ -15,13 +15,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # 1-thread Snakemake job does. Two 2-thread workers on 2 cores made torch's parallel regions wait on descheduled
     # threads (the searchlight science test ran 4-5x slower than alone). In this process only: the workflow tests'
     # Snakemake jobs keep to their rules' threads.
-    import numba
-    import torch
-    from threadpoolctl import threadpool_limits
+    import numba  # noqa: F401 - imported first, so that limit_threads limits numba's pool and torch's
+    import torch  # noqa: F401
 
-    numba.set_num_threads(1)  # first: starting numba's threading layer resets the OpenMP pools
-    torch.set_num_threads(1)
-    _THREAD_LIMIT = threadpool_limits(limits=1)
+    from amodal.workflow import limit_threads
+
+    limit_threads(1, environ=False)
 
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
