@@ -56,19 +56,21 @@ def _t_times(x, a: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _solve_all_alphas(x_tr: torch.Tensor, y_tr: torch.Tensor, x_ev: torch.Tensor, alphas: torch.Tensor):
-    """Predictions for x_ev under each alpha: (n_alphas, n_ev, q). Dual form if p > n, primal otherwise."""
-    n, p = x_tr.shape[-2], x_tr.shape[-1]
-    if p > n:
-        return _dual_predictions(x_tr @ x_tr.transpose(-1, -2), y_tr, x_ev @ x_tr.transpose(-1, -2), alphas)
-    else:
-        g = x_tr.transpose(-1, -2) @ x_tr
-        evals, evecs = torch.linalg.eigh(g)
-        evals = evals.clamp_min(0)
-        vxy = evecs.transpose(-1, -2) @ (x_tr.transpose(-1, -2) @ y_tr)  # (p, q)
-        xv = x_ev @ evecs
-        out = [xv @ (vxy / (evals + a).unsqueeze(-1)) for a in alphas]
-    return torch.stack(out)
+def _primal_predictions(x_tr: torch.Tensor, y_tr: torch.Tensor, x_ev: torch.Tensor, alphas: torch.Tensor):
+    """Predictions for x_ev under each alpha, (n_alphas, n_ev, q), in the primal form (p ≤ n): one
+    eigendecomposition of xᵀx for all."""
+    g = x_tr.transpose(-1, -2) @ x_tr
+    evals, evecs = torch.linalg.eigh(g)
+    evals = evals.clamp_min(0)
+    vxy = evecs.transpose(-1, -2) @ (x_tr.transpose(-1, -2) @ y_tr)  # (p, q)
+    xv = x_ev @ evecs
+    return torch.stack([xv @ (vxy / (evals + a).unsqueeze(-1)) for a in alphas])
+
+
+def _dual_coef(x, k: torch.Tensor, y: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Ridge coefficients ``xᵀ (k + alpha I)⁻¹ y`` from the Gram matrix ``k = x xᵀ`` (changed in place)."""
+    k.diagonal().add_(alpha)
+    return _t_times(x, torch.linalg.solve(k, y))
 
 
 def ridge_fit(x: torch.Tensor, y: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -88,9 +90,7 @@ def ridge_fit(x: torch.Tensor, y: torch.Tensor, alpha: float) -> torch.Tensor:
     """
     n, p = x.shape
     if p > n:
-        k = x @ x.T
-        k.diagonal().add_(alpha)
-        return x.T @ torch.linalg.solve(k, y)
+        return _dual_coef(x, x @ x.T, y, alpha)
     g = x.T @ x
     g.diagonal().add_(alpha)
     return torch.linalg.solve(g, x.T @ y)
@@ -216,13 +216,12 @@ def ridge_cv(x, y, alphas, folds, scorer: str = "pairwise_accuracy", device=None
         if dual:
             pred = _dual_predictions(k[tr_t][:, tr_t], y[tr_t], k[va_t][:, tr_t], a)
         else:
-            pred = _solve_all_alphas(x[tr_t], y[tr_t], x[va_t], a)
+            pred = _primal_predictions(x[tr_t], y[tr_t], x[va_t], a)
         scores += score_predictions(pred, y[va_t], scorer).to(torch.float64)
     scores /= len(folds)
     best = int(torch.argmax(scores))  # first maximum: the smallest alpha among ties
     if dual:  # ridge_fit's dual solution, from the same Gram matrix
-        k.diagonal().add_(float(alphas[best]))
-        coef = _t_times(x, torch.linalg.solve(k, y))
+        coef = _dual_coef(x, k, y, float(alphas[best]))
     else:
         coef = ridge_fit(x, y, float(alphas[best]))
     return RidgeCVResult(alpha=float(alphas[best]), coef=coef, cv_scores=scores.cpu().numpy(),
