@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 
 from amodal import data, searchlight, stats
-from amodal.surface import HEMIS, ico_mesh, load_mesh, smooth, smoothing_operator
+from amodal.surface import HEMIS, group_surfaces, ico_mesh, smooth, smoothing_operator
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,8 +31,7 @@ def surfaces(mesh: str) -> dict:
     if mesh == "ico7":
         coords, faces = ico_mesh(7)
         return {h: (faces, coords) for h in HEMIS}
-    inflated, pial = load_mesh(mesh, "inflated"), load_mesh(mesh, "pial")
-    return {h: (inflated[h].faces, pial[h].coords) for h in HEMIS}
+    return group_surfaces(mesh)
 
 
 def write_stores(root: Path, n_subjects: int, n_null: int, faces: np.ndarray, nv: int, seed: int = 0) -> dict:

@@ -61,6 +61,13 @@ def load_mesh(resolution: str = "fsaverage5", kind: str = "inflated") -> dict[st
                         np.asarray(poly.parts[h].faces, dtype=np.int64)) for h in HEMIS}
 
 
+def group_surfaces(resolution: str = "fsaverage5") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{hemi: (faces, coords)}``: the inflated mesh's triangles (for vertex adjacency) and the pial coordinates
+    (reported in cluster tables), as :func:`amodal.stats.group_analysis` uses them."""
+    inflated, pial = load_mesh(resolution, "inflated"), load_mesh(resolution, "pial")
+    return {h: (inflated[h].faces, pial[h].coords) for h in HEMIS}
+
+
 def ico_mesh(grade: int):
     """MNE's icosahedral sphere of the given subdivision grade (radius 100 mm): ico-7 has fsaverage7's topology
     (163,842 vertices), ico-5 fsaverage5's. Ships with MNE, so benchmarks and calibration need no download.

@@ -264,8 +264,7 @@ def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_p
         raw.setdefault(name, {})[where] = [bool(x) for x in h]
         if where == "mesh":
             rates[name][where]["mean_significant_vertices"] = float(np.mean(n_sig[name]))
-    coords_n = ico_mesh(grade)[0].shape[0]
     return {"n_sims": n_sims, "first_simulation": start, "alpha": alpha, "rates": rates, "hits": raw,
-            "n_vertices": 2 * coords_n, "n_subjects": n_subjects, "n_null": n_null, "n_perm": n_perm,
+            "n_vertices": 2 * (10 * 4 ** grade + 2),  # an icosphere of that grade, per hemisphere "n_subjects": n_subjects, "n_null": n_null, "n_perm": n_perm,
             "n_perm_single_vertex": n_perm_single, "neighbors": neighbors, "n_train_per_modality": n_train,
             "n_test": n_test, "n_imagery": n_imagery, "n_features": q}

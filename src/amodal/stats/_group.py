@@ -11,7 +11,7 @@ import pandas as pd
 from ..data import read_store, write_func_gifti
 from ..errors import DataError
 from ..sidecars import sidecar_path, write_sidecar
-from ..surface import HEMI_BIDS, HEMIS, adjacency, load_mesh
+from ..surface import HEMI_BIDS, HEMIS, adjacency, group_surfaces
 from . import _permutations as stats
 from ._tfce import tfce
 
@@ -148,9 +148,7 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if surfaces is None:
-        inflated, pial = load_mesh(mesh, "inflated"), load_mesh(mesh, "pial")
-        surfaces = {h: (inflated[h].faces, pial[h].coords) for h in HEMIS}
+    surfaces = group_surfaces(mesh) if surfaces is None else surfaces
     nv = surfaces["left"][1].shape[0]
     exhaustive = {}
     obs, null = load_stores(paths, subjects, modes, nv, exhaustive)
