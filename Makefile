@@ -5,7 +5,7 @@ VENV ?= .venv
 STAMP := $(VENV)/.amodal-installed
 CORES ?= 2
 
-.PHONY: setup run test report contrastive ube clean-results
+.PHONY: setup run test report ube clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,6 @@ setup: $(STAMP)
 
 run: setup
 	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES)
-
-contrastive: setup  # the main job plus the contrastive decoders (off in the default: see README)
-	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES) --configfile config/contrastive.yaml
 
 ube: setup  # the main job plus the Universal Brain Encoder study (off in the default: see README)
 	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES) --configfile config/ube.yaml

@@ -205,7 +205,7 @@ def searchlight_targets():
 
 CONTRASTIVE = config["contrastive"]
 CONTRASTIVE_STORE = f"{RES}/features/{CONTRASTIVE['model']}.zarr"
-TRAINING_KEYS = ("val_fraction", "batch_size", "max_epochs", "patience", "weight_decay")
+TRAINING_KEYS = ("val_fraction", "batch_size", "max_epochs", "patience", "min_delta", "weight_decay")
 
 
 def contrastive_params(decoder):

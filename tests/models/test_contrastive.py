@@ -165,6 +165,22 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
         assert torch.equal(a, b)
 
 
+def test_min_delta_stops_when_validation_gains_are_small():
+    """An epoch counts as better only when it beats the best validation loss by more than ``min_delta`` of it
+    (relative): with a bar no epoch can clear, training stops after the first epoch plus ``patience``."""
+    x, y_img, _, ids = planted(n_stim=200, n_vox=60)
+    xt, yt = torch.as_tensor(x), torch.as_tensor(y_img, dtype=torch.float32)
+
+    def run(min_delta):
+        torch.manual_seed(0)
+        s = TrainSettings(max_epochs=20, patience=2, batch_size=32, lr=3e-3, min_delta=min_delta)
+        return train(LinearMap(60, 32), xt[:160], [yt[:160]], ids[:160], xt[160:], [yt[160:]], ids[160:], s, 5)
+
+    free, strict = run(0.0), run(0.9)
+    assert strict["best_epoch"] == 1 and strict["epochs_run"] == 3
+    assert free["epochs_run"] > 3 and free["best_epoch"] > 1
+
+
 def test_results_are_identical_at_one_and_two_threads():
     code = textwrap.dedent("""
         import sys, hashlib, numpy as np, torch

@@ -29,7 +29,8 @@ import xarray as xr
 
 from ..errors import DataError
 from ..features import targets_for
-from ..models import ContrastiveDecoder, RidgeDecoder, TrainSettings, grid, kfold
+from ..models import (ContrastiveDecoder, RidgeDecoder, TrainSettings, grid, kfold, pretrain_for,
+                      thread_invariant)
 from ..seeding import rng
 from ..standardize import standardize_train, train_stats
 from . import _metrics as metrics
@@ -137,7 +138,7 @@ def _settings(family: str, cfg: dict) -> list[TrainSettings]:
     base = TrainSettings(lr=float(c.get("lr", [1e-3])[0]), weight_decay=float(cfg.get("weight_decay", 1e-2)),
                          batch_size=int(c.get("batch_size", cfg.get("batch_size", 128))),
                          max_epochs=int(c.get("max_epochs", cfg.get("max_epochs", 30))),
-                         patience=int(cfg.get("patience", 5)))
+                         patience=int(cfg.get("patience", 5)), min_delta=float(cfg.get("min_delta", 0.0)))
     axes = {"lr": [float(v) for v in c.get("lr", [1e-3])]}
     if family == "mindreader":
         axes["tau"] = [float(c.get("tau", 0.5))]
@@ -206,11 +207,16 @@ def fit_family(family: str, x, y_img, y_txt, train, ids, cfg: dict, seed: int, k
     arch = dict(cfg.get(family, {}).get("architecture", {}))
     if family == "mindreader" and cfg["mindreader"].get("size") == "paper":
         arch.update(PAPER_MINDREADER)  # MR §2.2 / code fmri_clip_res defaults: a GPU job
+    vae_decoder = None
+    if family == "brainclip_vae":  # pre-trained once per job, frozen: the V, T and VT decoders share it
+        with thread_invariant(device):
+            vae_decoder = pretrain_for(pretrain, arch, seed, keys, device, log)
     for tgt in targets:
         settings = _vt_settings(base, cfg["brainclip"]["vt_image_weight"]) if tgt == "VT" else base
         dec = ContrastiveDecoder(family, tgt, settings, float(cfg["val_fraction"]), seed, (*keys, tgt), arch,
                                  pretrain, device, None if checkpoint_dir is None else f"{checkpoint_dir}",
-                                 log, split_keys=keys).fit(x[train], y_img[train], y_txt[train], ids[train])
+                                 log, split_keys=keys, vae_decoder=vae_decoder).fit(
+            x[train], y_img[train], y_txt[train], ids[train])
         out[f"{family}_{tgt}"] = (
             lambda rows, d=dec: d.predict(x[rows]).to(torch.float64),
             {"selected": dec.settings_.key(), "selection": dec.selection_,

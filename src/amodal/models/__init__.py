@@ -10,9 +10,10 @@ BrainCLIP-VAE, the Mind Reader mapper), trained by :func:`train` with early stop
 from ._base import Decoder
 from ._contrastive import (BRAINCLIP_CONDITIONS, DECODERS, BrainCLIPVAE, ContrastiveDecoder, LinearMap,
                            MindReaderMapper, TrainSettings, clamp_normalize, grid, info_nce, kl_normal, mean_recall,
-                           mse_cos, pretrain_vae_decoder, train, validation_split)
+                           mse_cos, pretrain_for, pretrain_vae_decoder, thread_invariant, train,
+                           validation_split)
 from ._ridge import RidgeCVResult, RidgeDecoder, kfold, ridge_cv, ridge_fit, score_predictions
 
 __all__ = ["BRAINCLIP_CONDITIONS", "DECODERS", "BrainCLIPVAE", "ContrastiveDecoder", "LinearMap", "MindReaderMapper",
            "TrainSettings", "clamp_normalize", "grid", "info_nce", "kl_normal", "mean_recall", "mse_cos",
-           "pretrain_vae_decoder", "train", "validation_split", "Decoder", "RidgeCVResult", "RidgeDecoder", "kfold", "ridge_cv", "ridge_fit", "score_predictions"]
+           "pretrain_for", "pretrain_vae_decoder", "thread_invariant", "train", "validation_split", "Decoder", "RidgeCVResult", "RidgeDecoder", "kfold", "ridge_cv", "ridge_fit", "score_predictions"]

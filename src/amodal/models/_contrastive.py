@@ -221,6 +221,33 @@ def pretrain_vae_decoder(embeddings: torch.Tensor, latent: int, hidden: int, kl_
     return dec.eval()
 
 
+def pretrain_for(embeddings, architecture: dict, seed: int, keys, device="cpu", log=None) -> VAEDecoder:
+    """BrainCLIP-VAE's decoder, pre-trained by :func:`pretrain_vae_decoder` with the sizes of ``architecture``.
+
+    Parameters
+    ----------
+    embeddings : array of shape (n, dim)
+        Unpaired target embeddings (never test or imagery stimuli).
+    architecture : dict
+        ``latent`` (32), ``hidden`` (256), ``kl_weight`` (1e-3), ``pretrain_epochs`` (30).
+    seed : int
+        The master seed.
+    keys : tuple
+        Names of the random stream (subject, decoder, mode).
+    device : str or torch.device
+    log : callable, optional
+
+    Returns
+    -------
+    VAEDecoder
+    """
+    a = architecture
+    emb = torch.as_tensor(embeddings, dtype=torch.float32, device=device)
+    return pretrain_vae_decoder(emb, int(a.get("latent", 32)), int(a.get("hidden", 256)),
+                                float(a.get("kl_weight", 1e-3)), int(a.get("pretrain_epochs", 30)),
+                                torch_seed(seed, *keys, "vae-pretrain"), log=log)
+
+
 class ResBlock1d(nn.Module):
     """Mind Reader's residual block without batch norm: conv3-ReLU-conv3-ReLU-conv1, plus identity, ReLU."""
 
@@ -283,6 +310,8 @@ class TrainSettings:
     batch_size: int = 128
     max_epochs: int = 30
     patience: int = 5
+    min_delta: float = 0.0           # early stopping: an epoch is better when its validation loss is below the best
+                                     # by more than this fraction of the best's magnitude (Keras' min_delta, relative)
     contrastive_weight: float = 0.5  # Mind Reader p
     cos_weight: float = 0.6          # Mind Reader w
 
@@ -359,7 +388,7 @@ def train(model: nn.Module, x: torch.Tensor, targets: list[torch.Tensor], ids, x
     ckpt = Path(checkpoint) if checkpoint else None
     # what the checkpoint must have been made with: a killed run with other settings or data is not resumed
     fingerprint = repr((settings, seed, tuple(x.shape), tuple(x_val.shape), [tuple(t.shape) for t in targets],
-                        float(x.double().sum()), float(sum(t.double().sum() for t in targets))))
+                        float(x.sum(dtype=torch.float64)), float(sum(t.sum(dtype=torch.float64) for t in targets))))
     saved = torch.load(ckpt, map_location=dev, weights_only=False) if ckpt is not None and ckpt.exists() else None
     if saved is not None and saved.get("fingerprint") != fingerprint:
         if log is not None:
@@ -396,7 +425,8 @@ def train(model: nn.Module, x: torch.Tensor, targets: list[torch.Tensor], ids, x
         state["seconds"] += time.perf_counter() - t0
         state["history"].append({"epoch": state["epoch"], "train_loss": total / max(n_batches, 1),
                                  "val_loss": val})
-        if val < state["best_val"] - 1e-6:
+        best = state["best_val"]
+        if not math.isfinite(best) or val < best - max(settings.min_delta * abs(best), 1e-6):
             state.update(best_val=val, best_epoch=state["epoch"], bad=0,
                          best_state={k: v.detach().clone() for k, v in model.state_dict().items()})
         else:
@@ -503,6 +533,9 @@ class ContrastiveDecoder:
         ``pretrain_epochs``, ``kl_weight``.
     pretrain_embeddings : array of shape (n, dim), optional
         BrainCLIP-VAE: the unpaired target embeddings its decoder is pre-trained on (never test stimuli).
+    vae_decoder : VAEDecoder, optional
+        BrainCLIP-VAE: a decoder already pre-trained (:func:`pretrain_vae_decoder`), used frozen instead of
+        pre-training one from ``pretrain_embeddings``; the V, T and VT decoders of one job share it.
     device : str or torch.device
     checkpoint_dir : path, optional
         One checkpoint per grid point, written every epoch; a rerun resumes from them.
@@ -518,18 +551,21 @@ class ContrastiveDecoder:
     """
 
     def __init__(self, kind, target, settings, val_fraction=0.15, seed=0, keys=(), architecture=None,
-                 pretrain_embeddings=None, device="cpu", checkpoint_dir=None, log=None, split_keys=None):
+                 pretrain_embeddings=None, device="cpu", checkpoint_dir=None, log=None, split_keys=None,
+                 vae_decoder=None):
         if kind not in DECODERS:
             raise ValueError(f"unknown contrastive decoder {kind!r}; known: {DECODERS}")
         if target not in (("V", "T", "VT") if kind != "mindreader" else ("V", "T")):
             raise ValueError(f"{kind}: unknown target {target!r}")
-        if kind == "brainclip_vae" and pretrain_embeddings is None:
-            raise ValueError("brainclip_vae needs pretrain_embeddings (unpaired target embeddings, never test)")
+        if kind == "brainclip_vae" and pretrain_embeddings is None and vae_decoder is None:
+            raise ValueError("brainclip_vae needs pretrain_embeddings (unpaired target embeddings, never test) or "
+                             "a pre-trained vae_decoder")
         self.kind, self.target, self.settings = kind, target, list(settings)
         self.val_fraction, self.seed, self.keys = val_fraction, seed, tuple(keys)
         self.split_keys = self.keys if split_keys is None else tuple(split_keys)
         self.architecture = dict(architecture or {})
         self.pretrain_embeddings = pretrain_embeddings
+        self.vae_decoder = vae_decoder
         self.device = torch.device(device)
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.log = log
@@ -579,13 +615,9 @@ class ContrastiveDecoder:
         tr, va = np.flatnonzero(~val), np.flatnonzero(val)
         self.val_stimuli_ = np.unique(ids[va])
         targets = self._targets(y, y_text)
-        decoder = None
-        if self.kind == "brainclip_vae":
-            a = self.architecture
-            emb = torch.as_tensor(self.pretrain_embeddings, dtype=torch.float32, device=dev)
-            decoder = pretrain_vae_decoder(emb, int(a.get("latent", 32)), int(a.get("hidden", 256)),
-                                           float(a.get("kl_weight", 1e-3)), int(a.get("pretrain_epochs", 30)),
-                                           torch_seed(self.seed, *self.keys, "vae-pretrain"), log=self.log)
+        decoder = self.vae_decoder
+        if self.kind == "brainclip_vae" and decoder is None:
+            decoder = pretrain_for(self.pretrain_embeddings, self.architecture, self.seed, self.keys, dev, self.log)
         from ..evaluation._metrics import unique_candidates  # see mean_recall
 
         cand_rows, cand_of = unique_candidates(np.arange(va.size), ids[va])
