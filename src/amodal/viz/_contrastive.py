@@ -37,7 +37,8 @@ def contrastive_retrieval(summary: pd.DataFrame, out, metric: str = "recall@1", 
     decoders = list(dict.fromkeys(s.decoder))
     modes = [m for m in MODE_COLOURS if m in set(s.training_mode)]
     trials = [em for em in TRIALS if em in set(s.eval_modality)]  # no caption trials on NSD
-    fig, axes = plt.subplots(2, len(trials), figsize=(max(4 * len(trials), 0.45 * len(trials) * len(decoders)
+    # about 0.15 inch per bar: 10 decoder variants x 3 training modes in each of 2 panels make a 12-inch figure
+    fig, axes = plt.subplots(2, len(trials), figsize=(max(4 * len(trials), 0.15 * len(trials) * len(decoders)
                                                           * len(modes) + 3), 7), sharey=True, squeeze=False)
     width = 0.8 / max(len(modes), 1)
     for i, fs in enumerate(SPACES):
