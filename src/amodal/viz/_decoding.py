@@ -162,7 +162,8 @@ def retrieval_grid(preds, stimuli: pd.DataFrame, stimuli_dir, modality: str, fea
     order = np.argsort(ranks, kind="stable")
     picks = order[np.linspace(0, len(order) - 1, n_examples).round().astype(int)]
     info = stimuli.set_index("id")
-    fig, axes = plt.subplots(n_examples, k + 1, figsize=(2.0 * (k + 1), 2.6 * n_examples), squeeze=False)
+    # 3.1 inches a row: the image and up to 8 lines of 6-point caption under each candidate
+    fig, axes = plt.subplots(n_examples, k + 1, figsize=(2.0 * (k + 1), 3.1 * n_examples), squeeze=False)
     for r, i in enumerate(picks):
         seen = sid[i]
         ax = axes[r, 0]
