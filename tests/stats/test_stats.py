@@ -167,6 +167,8 @@ def test_single_vertex_false_positive_rate():
     assert res["rates"]["imagery"]["vertex"]["null_scheme"] == "exact"
     for name in ("mod_agnostic_and_cross", "imagery"):
         assert 0.015 <= res["rates"][name]["vertex"]["fwer"] <= 0.085, res["rates"]
+    # the record says what was simulated (bench/calibration.py writes it as the calibration's JSON)
+    assert (res["n_subjects"], res["n_null"], res["n_perm"], res["n_vertices"]) == (4, 20, 500, 2 * 42)
 
 
 def test_figure_regions_follow_fig9_clusters():

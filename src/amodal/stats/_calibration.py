@@ -265,6 +265,7 @@ def simulate_fwer(n_sims: int = 200, n_subjects: int = 6, n_null: int = 100, n_p
         if where == "mesh":
             rates[name][where]["mean_significant_vertices"] = float(np.mean(n_sig[name]))
     return {"n_sims": n_sims, "first_simulation": start, "alpha": alpha, "rates": rates, "hits": raw,
-            "n_vertices": 2 * (10 * 4 ** grade + 2),  # an icosphere of that grade, per hemisphere "n_subjects": n_subjects, "n_null": n_null, "n_perm": n_perm,
+            "n_vertices": 2 * (10 * 4 ** grade + 2),  # an icosphere of that grade, per hemisphere
+            "n_subjects": n_subjects, "n_null": n_null, "n_perm": n_perm,
             "n_perm_single_vertex": n_perm_single, "neighbors": neighbors, "n_train_per_modality": n_train,
             "n_test": n_test, "n_imagery": n_imagery, "n_features": q}
