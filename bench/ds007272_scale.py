@@ -19,41 +19,24 @@ import json
 import multiprocessing
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 N_VERTICES = 163_842
+REPO = Path(__file__).resolve().parents[1]
 
 
-def write_tree(root: Path, n_train: int, seed: int = 0) -> None:
-    import nibabel as nib
-    import numpy as np
-    import pandas as pd
+def write_tree(root: Path, n_train: int) -> None:
+    """The test suite's tree writer (tests/data/ds007272_tree.py) at the real size, for sub-01 only: ``n_train``
+    train betas, half images and half captions, a quarter of the stimuli seen in both modalities."""
+    sys.path.insert(0, str(REPO))
+    from tests.data.ds007272_tree import write_tree as write_ds007272
 
-    from amodal.data.adapters import ds007272
-
-    g = np.random.default_rng(seed)
-    scenes = ds007272.imagery_scenes()
-    scenes = scenes[scenes["subject"] == "sub-01"]
     images = list(range(900001, 900001 + n_train // 2))
     captions = list(range(900001 + n_train // 4, 900001 + n_train // 4 + n_train - n_train // 2))  # overlap
-    ids = set(ds007272.test_ids()) | set(scenes["stimulus_id"]) | {str(i) for i in images + captions}
-    rows = [{"cocoid": int(i), "img_path": f"images\\train2017\\{int(i):012d}.jpg", "caption": f"caption {i}",
-             "used": True} for i in sorted(ids, key=int)]
-    (root / "stimuli").mkdir(parents=True)
-    pd.DataFrame(rows).set_index("cocoid").to_csv(root / "stimuli" / "stimuli.csv")
-    for hemi in ("left", "right"):
-        base = ds007272.surface_dir(root, hemi, "sub-01")
-        folders = {"betas_train_image": images, "betas_train_caption": captions,
-                   "betas_test_image": ds007272.test_ids(), "betas_test_caption": ds007272.test_ids(),
-                   "betas_imagery": list(scenes["scene"])}
-        for folder, numbers in folders.items():
-            (base / folder).mkdir(parents=True)
-            for i in numbers:
-                values = g.standard_normal(N_VERTICES, dtype=np.float32)
-                nib.save(nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(values)]),
-                         base / folder / f"beta_{int(i):06d}.gii")
+    write_ds007272(root, N_VERTICES, ("sub-01",), {"sub-01": (images, captions)})
 
 
 def step(name: str, root: str, out: str, queue) -> None:

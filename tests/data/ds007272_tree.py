@@ -25,12 +25,16 @@ def write_gifti(path, values):
     nib.save(nib.gifti.GiftiImage(darrays=[nib.gifti.GiftiDataArray(values.astype(np.float32))]), path)
 
 
-def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-07")):
+def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-07"), train=None):
+    """The tree under ``root``: for each subject its train betas (``train``: subject → (image ids, caption ids);
+    default :data:`TRAIN`), the test ids in both modalities, its imagery betas and a blank beta, on both
+    hemispheres of ``n_vertices`` vertices (bench/ds007272_scale.py writes the real size with it)."""
     root = Path(root)
+    train = TRAIN if train is None else train
     scenes = ds007272.imagery_scenes()
     ids = set(ds007272.test_ids()) | set(scenes["stimulus_id"])
     for s in subjects:
-        ids |= {str(i) for part in TRAIN[s] for i in part}
+        ids |= {str(i) for part in train[s] for i in part}
     rows = [{"cocoid": int(i), "img_path": f"images\\train2017\\{int(i):012d}.jpg", "caption": f"caption of {i}",
              "used": True} for i in sorted(ids, key=int)]
     rows.append({"cocoid": 999999, "img_path": "images\\val2017\\000000999999.jpg", "caption": "never shown",
@@ -38,7 +42,7 @@ def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-07")):
     (root / "stimuli").mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).set_index("cocoid").to_csv(root / "stimuli" / "stimuli.csv")
     for s in subjects:
-        images, captions = TRAIN[s]
+        images, captions = train[s]
         sub_scenes = scenes[scenes["subject"] == s]
         for hemi in ("left", "right"):
             base = ds007272.surface_dir(root, hemi, s)
