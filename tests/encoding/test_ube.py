@@ -137,3 +137,24 @@ def test_prediction_of_chosen_vertices_equals_those_columns_of_the_full_predicti
     pick = torch.tensor([3, 17, 49, 0])
     full = ube_predict(model, x, "s", 50, batch_images=3, batch_vertices=8)
     torch.testing.assert_close(ube_predict(model, x, "s", 50, batch_vertices=3, vertices=pick), full[:, pick])
+
+
+def test_forward_is_the_papers_formula_vertex_by_vertex():
+    """The batched forward against the model written out for one image and one vertex at a time (paper §3.2)."""
+    model = small_model({"s": 9}, seed=3).eval()  # eval: no dropout
+    with torch.no_grad():
+        model.pos.normal_()  # the positional term is 0.02-small at init: make it matter
+        x = torch.randn(4, L, P, C)
+        verts = torch.tensor([[0, 8, 3], [5, 5, 1], [2, 7, 6], [4, 0, 8]])
+        expected = torch.zeros(verts.shape)
+        for b in range(4):
+            for j, v in enumerate(verts[b].tolist()):
+                e = model.vertex_embeddings["s"][v]
+                w = (e @ model.readout).view(L, -1)
+                for k in range(L):
+                    xl = model.project[k](x[b, k])  # (P, C)
+                    keys = model.key[k](xl) + model.pos  # (P, E)
+                    a = torch.softmax(keys @ model.query[k](e), 0) @ xl  # (C,)
+                    a = a + model.mlp[k](model.mlp_norm[k](a))
+                    expected[b, j] += a @ w[k]
+        torch.testing.assert_close(model(x, "s", verts), expected, rtol=1e-5, atol=1e-6)

@@ -90,14 +90,21 @@ class UniversalBrainEncoder(nn.Module):
             Softmax over P.
         x : tensor of shape (B, L, P, C)
         """
-        b = tokens.shape[0]
+        attn, x = self._attention(tokens, self._embeddings(tokens, subject, vertices))
+        return attn.transpose(1, 2), x
+
+    def _embeddings(self, tokens, subject, vertices):
         if vertices.dim() == 1:
-            vertices = vertices.expand(b, -1)
-        e = self.vertex_embeddings[subject][vertices]  # (B, V, E)
+            vertices = vertices.expand(tokens.shape[0], -1)
+        return self.vertex_embeddings[subject][vertices]  # (B, V, E)
+
+    def _attention(self, tokens, e):  # -> attention (B, L, V, P), projected tokens (B, L, P, C)
+        # Layer before vertex in every (B, L, V, .) tensor: the two attention products are then plain batched
+        # matrix products, with no permuted copy of the (B, L, V, P) attention (a quarter of a CPU step's time).
         x = torch.stack([proj(tokens[:, k]) for k, proj in enumerate(self.project)], 1)  # (B, L, P, C)
         keys = torch.stack([key(x[:, k]) for k, key in enumerate(self.key)], 1) + self.pos  # (B, L, P, E)
-        queries = torch.stack([q(e) for q in self.query], 2)  # (B, V, L, E)
-        logits = torch.einsum("bvle,blpe->bvlp", queries, keys)  # no 1/sqrt(E) scaling (the paper's code)
+        queries = torch.stack([q(e) for q in self.query], 1)  # (B, L, V, E)
+        logits = queries @ keys.transpose(-1, -2)  # no 1/sqrt(E) scaling (the paper's code)
         return logits.softmax(-1), x
 
     def forward(self, tokens: torch.Tensor, subject: str, vertices: torch.Tensor) -> torch.Tensor:
@@ -113,15 +120,15 @@ class UniversalBrainEncoder(nn.Module):
         -------
         tensor of shape (B, V)
         """
-        attn, x = self.attention(tokens, subject, vertices)
-        pooled = torch.einsum("bvlp,blpc->bvlc", attn, x)
-        pooled = torch.stack([pooled[:, :, k] + self.mlp[k](self.dropout(self.mlp_norm[k](pooled[:, :, k])))
-                              for k in range(self.n_layers)], 2)  # (B, V, L, C)
-        b = tokens.shape[0]
-        if vertices.dim() == 1:
-            vertices = vertices.expand(b, -1)
-        weights = self.vertex_embeddings[subject][vertices] @ self.readout  # (B, V, L*C)
-        return (pooled.flatten(2) * weights).sum(-1)
+        e = self._embeddings(tokens, subject, vertices)
+        attn, x = self._attention(tokens, e)
+        pooled = attn @ x  # (B, L, V, C)
+        weights = (e @ self.readout).unflatten(-1, (self.n_layers, self.channels))  # (B, V, L, C)
+        out = 0.0
+        for k in range(self.n_layers):
+            a = pooled[:, k] + self.mlp[k](self.dropout(self.mlp_norm[k](pooled[:, k])))  # (B, V, C)
+            out = out + (a * weights[:, :, k]).sum(-1)
+        return out
 
 
 def ube_loss(pred: torch.Tensor, target: torch.Tensor, cos_weight: float = 0.1) -> torch.Tensor:
