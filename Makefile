@@ -32,6 +32,8 @@ report: setup
 # Two pytest-xdist workers: while one waits on a workflow run's Snakemake jobs the other computes. Tests that share
 # a session fixture stay on one worker (tests/conftest.py), so it is built once.
 TEST_WORKERS ?= 2
+include envs/malloc.env  # glibc malloc settings (why: envs/malloc.env); the workflow's jobs get them from
+export MALLOC_MMAP_THRESHOLD_ MALLOC_TRIM_THRESHOLD_  # rules/common.smk
 test: setup
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 

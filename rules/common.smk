@@ -1,6 +1,7 @@
 # Helpers for all the .smk files: config validation, subject list, paths. Every path of the dataset and of the
 # searchlight stores comes from the library (amodal.data), which also reads them; nothing here imports torch.
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from amodal.surface import HEMI_BIDS, HEMIS, N_VERTICES
 
 amodal_config.validate(config)
 amodal_provenance.set_workflow_dir(workflow.basedir)  # the checkout whose git commit every output records
+for _line in Path(workflow.basedir, "envs", "malloc.env").read_text().splitlines():  # inherited by every job
+    if "=" in _line and not _line.startswith("#"):
+        os.environ.setdefault(*_line.strip().split("=", 1))
 
 SUBJECTS = amodal_config.subjects(config)
 SOURCE = config["dataset"]["source"]
