@@ -5,7 +5,7 @@ VENV ?= .venv
 STAMP := $(VENV)/.amodal-installed
 CORES ?= 2
 
-.PHONY: setup run test report ube clean-results
+.PHONY: setup run test report clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,7 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES)
 
-ube: setup  # the main job plus the Universal Brain Encoder study (off in the default: see README)
-	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES) --configfile config/ube.yaml
-
-# The HTML report of the last run (after `make run`; pass the same config: make report CONFIG=config/ube.yaml)
+# The HTML report of the last run (after `make run`; after a run with another config, pass it: CONFIG=...)
 report: setup
 	$(VENV)/bin/snakemake --profile profiles/default --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG)) \
 		--report results/report.html

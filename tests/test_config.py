@@ -2,11 +2,13 @@
 import copy
 
 import pytest
+import yaml
+from snakemake.utils import update_config
 
 from amodal import config
 from amodal.errors import ConfigError
 
-from .conftest import DEFAULT
+from .conftest import DEFAULT, REPO
 
 
 def test_default_config_is_valid():
@@ -38,3 +40,11 @@ def test_schema_errors_name_the_key(mutate, pattern):
     mutate(cfg)
     with pytest.raises(ConfigError, match=pattern):
         config.validate(cfg)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "config").glob("*.yaml") if p.name != "config.yaml"))
+def test_every_shipped_config_is_valid_over_the_default(name):
+    """config/<name> merged over config/config.yaml as Snakemake merges --configfile, then validated."""
+    cfg = copy.deepcopy(DEFAULT)
+    update_config(cfg, yaml.safe_load((REPO / "config" / name).read_text()))
+    config.validate(cfg)
