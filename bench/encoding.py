@@ -8,12 +8,19 @@ training throughput.
    himalaya user writes first (``BandedRidgeCV`` on the features, the same random search, folds and seed), in the
    same run, each in its own process so that its peak memory (max RSS) is its own; the predictions are asserted
    equal. ``--fsaverage7`` times the dual path alone on 327,684 targets.
-2. The Universal Brain Encoder: training throughput (images × vertices per second) at amodal's CPU size and at the
-   paper's size (E = 256, C = 128, 5 layers of 257 tokens of 1,024 channels, batches of 32 images × 5,000
-   vertices), on CPU and on CUDA when there is one.
+2. The Universal Brain Encoder: training throughput (images × vertices per second) at amodal's CPU size
+   (``amodal.config.UBE_SIZES["cpu"]`` on the embedded default's 4 Gabor layers of 65 tokens of 18 channels) and at
+   the paper's size (E = 256, C = 128, 5 layers of 257 tokens of 1,024 channels, batches of 32 images × 5,000
+   vertices), on one CPU thread (as the workflow's jobs) and on CUDA when there is one; each case in its own process,
+   with glibc's malloc set as the workflow sets it (``envs/malloc.env``). At the CPU size, in the same run and on the same inputs:
+   - the reference forward pass: the formulae written as one einsum each over (image, vertex, layer, token) axes,
+     the vertex axis before the layer axis (amodal's own layout until this benchmark was written); the same
+     parameters, so the predictions and the step's loss are asserted equal;
+   - amodal with glibc's default malloc (the environment variables removed); the same loss is asserted.
 
     python bench/encoding.py [--quick] [--fsaverage7]
 """
+import os
 import argparse
 import json
 import subprocess
@@ -51,37 +58,86 @@ def run_case(method, n_targets, quick):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def ube_throughput(device, size, quick):
+def reference_forward(model, tokens, subject, vertices):
+    """The reference: the Universal Brain Encoder's forward pass as its formulae read, one einsum per product over
+    (image b, vertex v, layer l, token p) axes, vertex before layer."""
     import torch
 
+    e = model.vertex_embeddings[subject][vertices]  # (B, V, E)
+    x = torch.stack([proj(tokens[:, k]) for k, proj in enumerate(model.project)], 1)  # (B, L, P, C)
+    keys = torch.stack([key(x[:, k]) for k, key in enumerate(model.key)], 1) + model.pos  # (B, L, P, E)
+    queries = torch.stack([q(e) for q in model.query], 2)  # (B, V, L, E)
+    attn = torch.einsum("bvle,blpe->bvlp", queries, keys).softmax(-1)
+    pooled = torch.einsum("bvlp,blpc->bvlc", attn, x)
+    pooled = torch.stack([pooled[:, :, k] + model.mlp[k](model.dropout(model.mlp_norm[k](pooled[:, :, k])))
+                          for k in range(model.n_layers)], 2)  # (B, V, L, C)
+    return (pooled.flatten(2) * (e @ model.readout)).sum(-1)
+
+
+def ube_case(device, size, impl, quick):
+    """Train steps of one size and implementation in this process; print seconds per step and the last loss."""
+    import torch
+
+    from amodal.config import UBE_SIZES
     from amodal.encoding import UniversalBrainEncoder, ube_loss
 
     if size == "paper":
         layers, tokens, chans, c, e, b, v = 5, 257, 1024, 128, 256, 32, 5000
     else:
-        layers, tokens, chans, c, e, b, v = 4, 65, 18, 32, 32, 32, 1000
+        cpu = UBE_SIZES["cpu"]
+        layers, tokens, chans = 4, 65, 18
+        c, e, b, v = cpu["channels"], cpu["embedding"], cpu["batch_images"], cpu["n_sampled"]
     if quick:
         b, v = 8, 500
+    if device == "cpu":
+        torch.set_num_threads(1)  # as the workflow's UBE jobs run (threads: 1)
     torch.manual_seed(0)
     model = UniversalBrainEncoder(layers, tokens, chans, {"s": 20000}, channels=c, embedding=e).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
     x = torch.randn(b, layers, tokens, chans, device=device)
     y = torch.randn(b, v, device=device)
     verts = torch.randint(0, 20000, (b, v), device=device)
-    steps = 2 if quick or (size == "paper" and device == "cpu") else 5
+    forward = model if impl == "amodal" else (lambda *a: reference_forward(model, *a))
+    if impl == "reference":  # the same predictions as amodal's forward (eval mode: no dropout)
+        model.eval()
+        with torch.no_grad():
+            torch.testing.assert_close(forward(x, "s", verts), model(x, "s", verts), rtol=1e-4, atol=1e-5)
+        model.train()
+    steps = 2 if quick or (size == "paper" and device == "cpu") else 10
     for k in range(steps + 1):  # the first step warms up
         if k == 1:
             if device == "cuda":
                 torch.cuda.synchronize()
             t = time.perf_counter()
         opt.zero_grad()
-        ube_loss(model(x, "s", verts), y).backward()
+        torch.manual_seed(k)  # the same dropout masks whichever forward runs
+        loss = ube_loss(forward(x, "s", verts), y)
+        loss.backward()
         opt.step()
     if device == "cuda":
         torch.cuda.synchronize()
     seconds = (time.perf_counter() - t) / steps
-    return {"bench": "ube_training", "device": device, "size": size, "images_x_vertices_per_s": b * v / seconds,
-            "seconds_per_step": seconds, "batch": [b, v]}
+    print(json.dumps({"seconds_per_step": seconds, "loss": float(loss)}))
+
+
+def malloc_env():
+    """The workflow's glibc malloc settings (envs/malloc.env)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "envs", "malloc.env")
+    lines = [ln.strip() for ln in open(path) if "=" in ln and not ln.startswith("#")]
+    return dict(ln.split("=", 1) for ln in lines)
+
+
+def ube_throughput(device, size, impl, quick, malloc=True):
+    """One UBE case in its own process (malloc settings are read at process start)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    env.update(malloc_env() if malloc else {})
+    cmd = [sys.executable, __file__, "--ube-case", device, size, impl] + (["--quick"] if quick else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    b, v = (8, 500) if quick else ((32, 5000) if size == "paper" else (32, 1024))
+    return {"bench": "ube_training", "device": device, "size": size, "implementation": impl,
+            "malloc": "envs/malloc.env" if malloc else "glibc default",
+            "images_x_vertices_per_s": b * v / res["seconds_per_step"], **res, "batch": [b, v]}
 
 
 def main():
@@ -89,9 +145,12 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small shapes (a smoke run)")
     ap.add_argument("--fsaverage7", action="store_true", help="also time the dual path on 327,684 targets")
     ap.add_argument("--case", nargs=2, metavar=("METHOD", "N_TARGETS"), help=argparse.SUPPRESS)
+    ap.add_argument("--ube-case", nargs=3, metavar=("DEVICE", "SIZE", "IMPL"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:
         return ridge_case(args.case[0], int(args.case[1]), args.quick)
+    if args.ube_case:
+        return ube_case(*args.ube_case, args.quick)
     import numpy as np
     import torch
 
@@ -112,8 +171,17 @@ def main():
         big = run_case("dual", 327684, args.quick)
         print(json.dumps({"bench": "banded_ridge_fsaverage7", "n_targets": 327684, **big}), flush=True)
     for dev in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
-        for size in ("cpu_default", "paper"):
-            print(json.dumps(ube_throughput(dev, size, args.quick)), flush=True)
+        ours = ube_throughput(dev, "cpu", "amodal", args.quick)
+        ref = ube_throughput(dev, "cpu", "reference", args.quick)
+        assert abs(ours["loss"] - ref["loss"]) < 1e-4, (ours["loss"], ref["loss"])
+        print(json.dumps({**ours, "reference_s_per_step": ref["seconds_per_step"],
+                          "speedup": ref["seconds_per_step"] / ours["seconds_per_step"]}), flush=True)
+        if dev == "cpu":
+            plain = ube_throughput(dev, "cpu", "amodal", args.quick, malloc=False)
+            assert abs(ours["loss"] - plain["loss"]) < 1e-6, (ours["loss"], plain["loss"])
+            print(json.dumps({**plain, "speedup_of_malloc_env": plain["seconds_per_step"] / ours["seconds_per_step"]}),
+                  flush=True)
+        print(json.dumps(ube_throughput(dev, "paper", "amodal", args.quick)), flush=True)
 
 
 if __name__ == "__main__":
