@@ -71,7 +71,7 @@ def test_attention_peaks_at_the_planted_patch_and_predicts_held_out_images():
     assert hits >= 0.7, peak  # chance: 1 in 10 tokens
     # The learned vertex embeddings are functional: k-means on them finds the 4 planted vertex types. Chance ARI is
     # about 0 (test_ube_study: |ARI| < 0.1 on random embeddings); 0.8 leaves room for 2-3 of the 40 vertices in the
-    # wrong cluster (the study fits 1.0 on three seeds of this world).
+    # wrong cluster (k-means gave 1.0 on three seeds of this world).
     emb = xr.Dataset({"embedding": (("vertex", "dim"), model.vertex_embeddings["s"].detach().numpy()),
                       "region_type": ("vertex", [f"type{t}" for t in vtype.tolist()])})
     _, agreement = ube_study.embedding_clusters([emb], TYPES, seed=1)
