@@ -120,17 +120,13 @@ def ube_case(device, size, impl, quick):
     print(json.dumps({"seconds_per_step": seconds, "loss": float(loss)}))
 
 
-def malloc_env():
-    """The workflow's glibc malloc settings (envs/malloc.env)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "envs", "malloc.env")
-    lines = [ln.strip() for ln in open(path) if "=" in ln and not ln.startswith("#")]
-    return dict(ln.split("=", 1) for ln in lines)
-
-
 def ube_throughput(device, size, impl, quick, malloc=True):
     """One UBE case in its own process (malloc settings are read at process start)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    env.update(malloc_env() if malloc else {})
+    if malloc:  # the workflow's glibc malloc settings, read as rules/common.smk reads them
+        from amodal.config import read_env_file
+
+        env.update(read_env_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "envs", "malloc.env")))
     cmd = [sys.executable, __file__, "--ube-case", device, size, impl] + (["--quick"] if quick else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     res = json.loads(out.stdout.strip().splitlines()[-1])

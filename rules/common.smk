@@ -13,9 +13,8 @@ from amodal.surface import HEMI_BIDS, HEMIS, N_VERTICES
 
 amodal_config.validate(config)
 amodal_provenance.set_workflow_dir(workflow.basedir)  # the checkout whose git commit every output records
-for _line in Path(workflow.basedir, "envs", "malloc.env").read_text().splitlines():  # inherited by every job
-    if "=" in _line and not _line.startswith("#"):
-        os.environ.setdefault(*_line.strip().split("=", 1))
+for _key, _value in amodal_config.read_env_file(Path(workflow.basedir, "envs", "malloc.env")).items():
+    os.environ.setdefault(_key, _value)  # inherited by every job
 
 SUBJECTS = amodal_config.subjects(config)
 SOURCE = config["dataset"]["source"]

@@ -48,3 +48,18 @@ def test_every_shipped_config_is_valid_over_the_default(name):
     cfg = copy.deepcopy(DEFAULT)
     update_config(cfg, yaml.safe_load((REPO / "config" / name).read_text()))
     config.validate(cfg)
+
+
+def test_schema_lists_every_feature_backend_the_registry_has():
+    """The schema's backend enum is a copy of amodal.features' BACKEND_NAMES: they must not drift apart (they had:
+    the patch backends were missing from the schema)."""
+    from amodal.features._registry import BACKEND_NAMES
+
+    schema = yaml.safe_load(config.SCHEMA_PATH.read_text())
+    backend = schema["properties"]["features"]["properties"]["definitions"]["additionalProperties"]["properties"]
+    assert set(backend["backend"]["enum"]) == set(BACKEND_NAMES)
+
+
+def test_env_file_is_read_as_the_workflow_sets_it():
+    env = config.read_env_file(REPO / "envs" / "malloc.env")
+    assert set(env) == {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} and all(v.isdigit() for v in env.values())

@@ -128,6 +128,12 @@ def _check_consistency(config: dict) -> None:
         raise ConfigError("key 'dataset.roi': nsdgeneral is NSD's region; it needs dataset.source: nsd")
 
 
+def read_env_file(path) -> dict[str, str]:
+    """The ``KEY=VALUE`` lines of an environment file such as ``envs/malloc.env`` (``#`` starts a comment line)."""
+    lines = (ln.strip() for ln in Path(path).read_text().splitlines())
+    return dict(ln.split("=", 1) for ln in lines if "=" in ln and not ln.startswith("#"))
+
+
 UBE_SIZES = {
     # cheap steps on CPU: 1,024 vertices a step is the fewest at which the embedded default's visual vertices learn
     # within 8 epochs (README)
