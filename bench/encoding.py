@@ -117,7 +117,7 @@ def ube_case(device, size, impl, quick):
     if device == "cuda":
         torch.cuda.synchronize()
     seconds = (time.perf_counter() - t) / steps
-    print(json.dumps({"seconds_per_step": seconds, "loss": float(loss)}))
+    print(json.dumps({"seconds_per_step": seconds, "loss": float(loss), "batch": [b, v]}))
 
 
 def ube_throughput(device, size, impl, quick, malloc=True):
@@ -130,10 +130,10 @@ def ube_throughput(device, size, impl, quick, malloc=True):
     cmd = [sys.executable, __file__, "--ube-case", device, size, impl] + (["--quick"] if quick else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    b, v = (8, 500) if quick else ((32, 5000) if size == "paper" else (32, 1024))
+    b, v = res["batch"]
     return {"bench": "ube_training", "device": device, "size": size, "implementation": impl,
             "malloc": "envs/malloc.env" if malloc else "glibc default",
-            "images_x_vertices_per_s": b * v / res["seconds_per_step"], **res, "batch": [b, v]}
+            "images_x_vertices_per_s": b * v / res["seconds_per_step"], **res}
 
 
 def main():
