@@ -52,7 +52,7 @@ def side(which, n_train, n_vertices):
     import numpy as np
     import torch
 
-    from amodal.evaluation._metrics import pairwise_accuracy
+    from amodal.metrics import pairwise_accuracy
     from amodal.models import kfold
 
     x, y, train, ev = inputs(n_train, n_vertices)

@@ -8,7 +8,7 @@ from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
 from amodal import data as amodal_data
-from amodal import evaluation, features, searchlight
+from amodal import evaluation, features, metrics, searchlight
 from amodal.standardize import standardize_train, train_stats
 from amodal.surface import load_mesh
 
@@ -144,9 +144,9 @@ def test_repeats_are_scored_against_unique_stimuli(single_trials):
     got = scores[(scores.eval_modality == "image") & (scores.metric == "pairwise_acc")].value.to_numpy()
     np.testing.assert_allclose(got, expected, atol=1e-12)
     # perfect predictions of repeated stimuli are perfect: a repeat is never a wrong candidate
-    cand_rows, target = evaluation.unique_candidates(rows, preds["stimulus_id"].values.astype(str))
+    cand_rows, target = metrics.unique_candidates(rows, preds["stimulus_id"].values.astype(str))
     perfect = torch.as_tensor(y[rows])
-    assert float(evaluation.pairwise_accuracy(perfect, torch.as_tensor(y[cand_rows]), target=target)) == 1.0
+    assert float(metrics.pairwise_accuracy(perfect, torch.as_tensor(y[cand_rows]), target=target)) == 1.0
 
 
 def test_searchlight_scores_repeats_against_unique_stimuli(single_trials):

@@ -164,7 +164,7 @@ def subjects(config: dict) -> list[str]:
         from .data.adapters import nsd
 
         return nsd.subjects()
-    from .data._layout import subject_ids
+    from .data import subject_ids
 
     return subject_ids(config["synthetic"]["n_subjects"])
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 import xarray as xr
 
-from amodal.encoding import UniversalBrainEncoder, train_ube, ube_loss, ube_predict, ube_study, vertex_r
+from amodal.encoding import UniversalBrainEncoder, train_ube, ube_loss, ube_predict, ube_study
+from amodal.metrics import pearson_r
 
 L, P, C, TYPES = 2, 10, 6, 4  # layers, tokens (image-wide + 3x3 patches), channels, vertex types
 
@@ -62,7 +63,7 @@ def test_attention_peaks_at_the_planted_patch_and_predicts_held_out_images():
     y, vtype = brain(tokens, layer, patch, weights, torch.cat([train_img, test_img]), 40, seed=1)
     model = small_model({"s": 40})
     out = train_ube(model, tokens, {"s": (train_img, y[:700])}, {"s": (test_img, y[700:])}, epochs=10, seed=2, **FIT)
-    r = vertex_r(ube_predict(model, tokens[test_img], "s", 40), y[700:])
+    r = pearson_r(ube_predict(model, tokens[test_img], "s", 40), y[700:])
     assert out["best_score"] > 0.7 and float(r.median()) > 0.7, out["history"][-1]  # the noise ceiling is ~0.99
     with torch.no_grad():
         attn, _ = model.attention(tokens[test_img], "s", torch.arange(40))
@@ -98,8 +99,8 @@ def test_joint_training_beats_single_subject_training_on_different_images():
     train_ube(joint, tokens, {s: d[0] for s, d in data.items()}, {s: d[1] for s, d in data.items()}, epochs=12,
               seed=3, **FIT)
     test_img, y = data["s0"][1]
-    r_single = vertex_r(ube_predict(single, tokens[test_img], "s0", sizes["s0"]), y).median()
-    r_joint = vertex_r(ube_predict(joint, tokens[test_img], "s0", sizes["s0"]), y).median()
+    r_single = pearson_r(ube_predict(single, tokens[test_img], "s0", sizes["s0"]), y).median()
+    r_joint = pearson_r(ube_predict(joint, tokens[test_img], "s0", sizes["s0"]), y).median()
     assert r_joint > r_single + 0.05, (float(r_joint), float(r_single))
 
 
@@ -120,8 +121,8 @@ def test_transfer_to_a_new_subject_beats_training_from_scratch_on_few_images():
               parameters=[model.vertex_embeddings["s3"]], **FIT)
     scratch = small_model({"s3": nv})
     train_ube(scratch, tokens, {"s3": few}, {"s3": (test_img, y_test)}, epochs=25, seed=5, **FIT)
-    r_transfer = vertex_r(ube_predict(model, tokens[test_img], "s3", nv), y_test).median()
-    r_scratch = vertex_r(ube_predict(scratch, tokens[test_img], "s3", nv), y_test).median()
+    r_transfer = pearson_r(ube_predict(model, tokens[test_img], "s3", nv), y_test).median()
+    r_scratch = pearson_r(ube_predict(scratch, tokens[test_img], "s3", nv), y_test).median()
     assert r_transfer > r_scratch + 0.1, (float(r_transfer), float(r_scratch))
 
 

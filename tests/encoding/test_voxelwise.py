@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from amodal import data, encoding
+from amodal import data, encoding, metrics
 from amodal.errors import DataError
 
 
@@ -14,9 +14,9 @@ def test_pearson_columns_matches_numpy(rng):
     a, b = rng.standard_normal((40, 5)), rng.standard_normal((40, 5))
     b[:, 0] += 2 * a[:, 0]
     expected = [np.corrcoef(a[:, j], b[:, j])[0, 1] for j in range(5)]
-    np.testing.assert_allclose(encoding.pearson_columns(a, b), expected, rtol=1e-12)
+    np.testing.assert_allclose(metrics.pearson_columns(a, b), expected, rtol=1e-12)
     b[:, 1] = 3.0
-    assert np.isnan(encoding.pearson_columns(a, b)[1])
+    assert np.isnan(metrics.pearson_columns(a, b)[1])
 
 
 def test_noise_ceiling_recovers_planted_snr(rng):
@@ -31,7 +31,7 @@ def test_noise_ceiling_recovers_planted_snr(rng):
     np.testing.assert_allclose(ncsnr, snr, atol=0.3)
     # the ceiling is the r that the true signal itself reaches against the averaged measurement
     averaged = singles.reshape(n_rep, n_stim, nv).mean(0)
-    best = encoding.pearson_columns(signal, averaged)
+    best = metrics.pearson_columns(signal, averaged)
     np.testing.assert_allclose(ceiling, best, atol=0.15)
     assert np.mean(np.abs(ceiling - best)) < 0.02
 

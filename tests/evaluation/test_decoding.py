@@ -3,13 +3,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from amodal import evaluation
+from amodal import data, evaluation
 from amodal.errors import DataError
 
 ALPHAS = [10.0 ** k for k in range(-1, 8)]
 
 
-def _scores(betas, feats, fs, modes=evaluation.TRAINING_MODES):
+def _scores(betas, feats, fs, modes=data.TRAINING_MODES):
     rows = []
     for b in betas.values():
         for mode in modes:

@@ -7,13 +7,13 @@ One layout serves synthetic and real data (see :mod:`amodal.data._layout` for th
 from ._gifti import write_func_gifti, write_label_gifti
 from ._io import (read_atlas, read_betas, read_labels, read_planted, read_stimuli, read_trials, write_betas,
                   write_labels)
-from ._layout import (MODALITIES, SPLITS, STIMULUS_COLUMNS, TRIAL_COLUMNS, atlas_gifti, betas_gifti, dataset_files,
+from ._layout import (MODALITIES, MODE_MODALITIES, SPLITS, STIMULUS_COLUMNS, TRAINING_MODES, TRIAL_COLUMNS, atlas_gifti, betas_gifti, dataset_files,
                       dataset_root, group_searchlight_stores, planted_json, searchlight_store_path, stimuli_tsv,
                       subject_ids, trials_tsv)
 from ._preprocess import average_repeats, bad_vertex_mask, preprocess_subject, zscore_train
 from ._zarr import read_store, write_store
 
-__all__ = ["MODALITIES", "SPLITS", "STIMULUS_COLUMNS", "TRIAL_COLUMNS", "atlas_gifti", "average_repeats",
+__all__ = ["MODALITIES", "MODE_MODALITIES", "SPLITS", "STIMULUS_COLUMNS", "TRAINING_MODES", "TRIAL_COLUMNS", "atlas_gifti", "average_repeats",
            "bad_vertex_mask", "betas_gifti", "dataset_files", "dataset_root", "group_searchlight_stores",
            "planted_json", "preprocess_subject", "read_atlas", "read_betas", "read_labels",
            "read_planted", "read_stimuli", "read_store", "read_trials", "searchlight_store_path",

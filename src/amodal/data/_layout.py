@@ -28,6 +28,10 @@ MODALITIES = ("image", "caption", "imagery")
 SPLITS = ("train", "test", "imagery")
 TRIAL_COLUMNS = ("trial", "stimulus_id", "modality", "split", "run")
 STIMULUS_COLUMNS = ("id", "caption", "image_file")
+TRAINING_MODES = ("images", "captions", "agnostic")
+"""The decoders' training modes (METHOD §3): trained on image trials, on caption trials, or on both."""
+MODE_MODALITIES = {"images": ("image",), "captions": ("caption",), "agnostic": ("image", "caption")}
+"""The trial modalities each training mode trains on."""
 
 
 def stimuli_tsv(root) -> Path:

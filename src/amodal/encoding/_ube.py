@@ -23,6 +23,7 @@ import math
 import torch
 from torch import nn
 
+from .. import metrics
 from ..seeding import torch_seed
 
 
@@ -150,18 +151,33 @@ def ube_loss(pred: torch.Tensor, target: torch.Tensor, cos_weight: float = 0.1) 
     return mse - cos_weight * cos
 
 
-def vertex_r(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Pearson r of each vertex over images; pred and target of shape (n_images, n_vertices)."""
-    p = pred - pred.mean(0)
-    t = target - target.mean(0)
-    return (p * t).sum(0) / (p.norm(dim=0) * t.norm(dim=0)).clamp_min(1e-12)
+def _val_r(model, tokens, subject, resp, vertices):
+    """Pearson r of the validation vertices (0 where constant: the early-stopping quantile must not see NaN)."""
+    pred = predict(model, tokens, subject, resp.shape[1], vertices=vertices)
+    return metrics.pearson_r(pred, resp if vertices is None else resp[:, vertices], constant=0.0)
 
 
 @torch.no_grad()
 def predict(model: UniversalBrainEncoder, tokens: torch.Tensor, subject: str, n_vertices: int,
             batch_images: int = 32, batch_vertices: int = 4096, vertices: torch.Tensor | None = None) -> torch.Tensor:
-    """Predictions for every vertex of ``subject`` (or only ``vertices``, a long tensor of indices) and every image
-    in ``tokens`` (n_images, L, P, C), in chunks."""
+    """Predictions for every vertex of ``subject`` (or only ``vertices``) and every image, in chunks.
+
+    Parameters
+    ----------
+    model : UniversalBrainEncoder
+    tokens : tensor of shape (n_images, L, P, C)
+    subject : str
+    n_vertices : int
+        The subject's vertices.
+    batch_images, batch_vertices : int
+        Chunk sizes.
+    vertices : long tensor of shape (n,), optional
+        Only these vertices.
+
+    Returns
+    -------
+    tensor of shape (n_images, n_vertices or n), on the CPU
+    """
     was = model.training
     model.eval()
     dev = model.readout.device
@@ -264,8 +280,7 @@ def train_ube(model: UniversalBrainEncoder, tokens: torch.Tensor, train: dict, v
                 total += float(loss.detach())
             opt.step()
             losses.append(total)
-        score = sum(float(torch.quantile(vertex_r(predict(model, tokens[idx], s, resp.shape[1], vertices=val_sel[s]),
-                                                  resp if val_sel[s] is None else resp[:, val_sel[s]]), 0.75))
+        score = sum(float(torch.quantile(_val_r(model, tokens[idx], s, resp, val_sel[s]), 0.75))
                     for s, (idx, resp) in val.items()) / len(val)
         sched.step(score)
         lr_now = opt.param_groups[0]["lr"]

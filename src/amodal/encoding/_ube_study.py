@@ -15,11 +15,11 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from ..config import UBE_SIZES as SIZES  # noqa: F401 - the sizes, re-exported here
+from .. import metrics
 from ..errors import DataError
 from ..seeding import rng, torch_seed
 from ..standardize import train_stats
-from ._ube import UniversalBrainEncoder, predict, train_ube, vertex_r
+from ._ube import UniversalBrainEncoder, predict, train_ube
 from ._voxelwise import _image_rows, retrieval_ranks, retrieval_summary, vertex_region_types
 
 def patch_tokens(features: xr.Dataset, features_path="<features>") -> tuple[torch.Tensor, dict[str, int]]:
@@ -138,8 +138,8 @@ def evaluate(model: UniversalBrainEncoder, tokens: torch.Tensor, subject: str, d
     n = data["n_vertices"]
     (val_idx, val_resp), (test_idx, test_resp) = data["val"], data["test"]
     pred_test = predict(model, tokens[test_idx], subject, n)
-    r = vertex_r(pred_test, test_resp).numpy()
-    val_r = vertex_r(predict(model, tokens[val_idx], subject, n), val_resp).numpy()
+    r = metrics.pearson_r(pred_test, test_resp, constant=0.0).numpy()
+    val_r = metrics.pearson_r(predict(model, tokens[val_idx], subject, n), val_resp, constant=0.0).numpy()
     useful = val_r > 0
     if not useful.any():
         useful[:] = True

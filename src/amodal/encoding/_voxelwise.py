@@ -22,32 +22,11 @@ import torch
 import xarray as xr
 
 from ..device import resolve_device
+from .. import metrics
 from ..errors import DataError
-from ..evaluation import _metrics as metrics
 from ..features import targets_for
 from ..seeding import rng
 from ..standardize import standardize_train, train_stats
-
-
-def pearson_columns(a, b) -> np.ndarray:
-    """Pearson r between matching columns of ``a`` and ``b`` (over rows), in float64.
-
-    Parameters
-    ----------
-    a, b : arrays of shape (n_rows, n_columns)
-
-    Returns
-    -------
-    array of shape (n_columns,)
-        NaN where either column is constant.
-    """
-    a = torch.as_tensor(np.asarray(a), dtype=torch.float64)
-    b = torch.as_tensor(np.asarray(b), dtype=torch.float64)
-    a = a - a.mean(0)
-    b = b - b.mean(0)
-    denom = a.norm(dim=0) * b.norm(dim=0)
-    r = (a * b).sum(0) / denom
-    return torch.where(denom > 0, r, torch.nan).numpy()
 
 
 def noise_ceiling(singles: np.ndarray, stimulus_ids, n_average: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +82,7 @@ def retrieval_ranks(predicted, measured) -> np.ndarray:
     """Rank of the true image for each measured pattern among the predicted patterns of all images (1 = best).
 
     Patterns are compared by Pearson correlation across vertices (each row centred, then cosine);
-    ties count against the measurement (:func:`amodal.evaluation._metrics.retrieval_ranks`).
+    ties count against the measurement (:func:`amodal.metrics.retrieval_ranks`).
 
     Parameters
     ----------
@@ -292,7 +271,7 @@ def encode_subject(betas: xr.Dataset, features: xr.Dataset, feature_sets, *, alp
         f"{y.shape[1]} vertices on {train.size} {modality} train trials")
     pred, deltas, cv_r2 = fit_banded_ridge([b[is_train] for b in bands], y_train, [b[~is_train] for b in bands],
                                            alphas=alphas, n_iter=n_iter, n_folds=n_folds, seed=seed, device=device)
-    r = pearson_columns(pred, y_test)
+    r = metrics.pearson_columns(pred, y_test)
     singles, single_ids = repeated_presentations(betas, modality)
     if single_ids.size:
         ncsnr, ceiling = noise_ceiling((singles - mean) / sd, single_ids,
@@ -396,7 +375,22 @@ def retrieval_summary(ranks) -> dict:
 
 
 def full_mesh_maps(ds: xr.Dataset, var: str, n_vertices: int) -> dict[str, np.ndarray]:
-    """``{hemi: array of shape (n_vertices,)}`` of a per-vertex variable, NaN at masked vertices."""
+    """A per-vertex variable of a store on the whole mesh of each hemisphere, NaN at masked vertices.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        With a ``vertex`` dimension and its ``hemi`` and ``vertex_index`` coordinates.
+    var : str
+        The variable to spread.
+    n_vertices : int
+        Vertices of one hemisphere of the mesh.
+
+    Returns
+    -------
+    dict
+        ``{hemi: float32 array of shape (n_vertices,)}`` for ``left`` and ``right``.
+    """
     out = {}
     for hemi in ("left", "right"):
         sel = ds["hemi"].values == hemi

@@ -27,14 +27,15 @@ import torch
 import torch.nn.functional as F
 import xarray as xr
 
+from .. import metrics
+from ..data import MODE_MODALITIES, TRAINING_MODES
 from ..errors import DataError
 from ..features import targets_for
 from ..models import (ContrastiveDecoder, RidgeDecoder, TrainSettings, grid, kfold, pretrain_for,
                       thread_invariant)
 from ..seeding import rng
 from ..standardize import standardize_train, train_stats
-from . import _metrics as metrics
-from ._decoding import KEYS, MODE_MODALITIES, TRAINING_MODES, _long, _rows, summary
+from ._decoding import KEYS, _long, _rows, summary
 
 CONTRASTIVE_KEYS = KEYS[:2] + ["decoder"] + KEYS[2:]
 """The long table's key columns: the ridge table's, plus the decoder variant (``brainclip_linear_VT``...)."""
@@ -60,10 +61,8 @@ def retrieval_metrics(pred: torch.Tensor, cand: torch.Tensor, target, ks=(1, 5, 
         ``rank``, ``recall@k``, ``mean_recall``, ``n_candidates``: float arrays of shape (n,).
     """
     ranks = metrics.retrieval_ranks(pred, cand, False, target).to(torch.float64)
-    out = {"rank": ranks}
-    for k in ks:
-        out[f"recall@{k}"] = (ranks <= k).to(torch.float64)
-    out["mean_recall"] = torch.stack([out[f"recall@{k}"] for k in ks]).mean(0)
+    out = {"rank": ranks, **dict(zip((f"recall@{k}" for k in ks), metrics.recall_at(ranks, ks)))}
+    out["mean_recall"] = metrics.mean_recall(ranks, ks, per_trial=True)
     out["n_candidates"] = torch.full_like(ranks, float(cand.shape[-2]))  # chance of recall@k is k / this
     return {k: v.cpu().numpy() for k, v in out.items()}
 

@@ -13,16 +13,13 @@ import pandas as pd
 import torch
 import xarray as xr
 
+from .. import metrics
+from ..data import MODE_MODALITIES, TRAINING_MODES
 from ..errors import DataError
 from ..features import targets_for
 from ..models import RidgeDecoder, kfold
 from ..seeding import rng
 from ..standardize import StandardizedRows, standardize_train, standardize_with, train_stats
-from . import _metrics as metrics
-from ._bootstrap import hierarchical_bootstrap
-
-TRAINING_MODES = ("images", "captions", "agnostic")
-MODE_MODALITIES = {"images": ("image",), "captions": ("caption",), "agnostic": ("image", "caption")}
 
 
 def comparison(mode: str, eval_modality: str) -> str:
@@ -47,8 +44,7 @@ def _row_metrics(pred: torch.Tensor, cand: torch.Tensor, target, ks, standardize
            "pairwise_acc_unstd": metrics.pairwise_accuracy_rows(pred, cand, False, target)}
     ranks = metrics.retrieval_ranks(pred, cand, standardize, target)
     out["rank"] = ranks.to(torch.float64)
-    for k in ks:
-        out[f"recall@{k}"] = (ranks <= k).to(torch.float64)
+    out.update(zip((f"recall@{k}" for k in ks), metrics.recall_at(ranks, ks)))
     return {k: v.cpu().numpy() for k, v in out.items()}
 
 
@@ -238,6 +234,6 @@ def summary(trial_scores: pd.DataFrame, n_boot: int = 10_000, seed: int = 0, ci:
     for key, grp in trial_scores.groupby(keys, sort=False):
         per_sub = [g["value"].to_numpy() for _, g in grp.groupby("subject", sort=True)]
         stream = int(rng(seed, "bootstrap", *key).integers(2**31))
-        mean, lo, hi = hierarchical_bootstrap(per_sub, n_boot=n_boot, seed=stream, ci=ci)
+        mean, lo, hi = metrics.hierarchical_bootstrap(per_sub, n_boot=n_boot, seed=stream, ci=ci)
         rows.append(dict(zip(keys, key), mean=mean, ci_low=lo, ci_high=hi, n_subjects=len(per_sub)))
     return pd.DataFrame(rows)

@@ -21,7 +21,7 @@ from ._registry import (BACKEND_NAMES, BUILTIN, EXTRACTOR_VERSION, FEATURE_SETS,
 from ._targets import average_sets, open_features, targets_for
 
 _LAZY = {
-    "extract": "._backends", "BACKENDS": "._backends", "n_prefix_tokens": "._backends",
+    "extract": "._backends", "BACKENDS": "._backends", "n_prefix_tokens": "._vit",
     "extract_sentence_transformers": "._backends", "extract_hf_text": "._backends",
     "extract_hf_vision": "._backends", "extract_hf_clip": "._backends", "extract_hf_fused": "._backends",
     "extract_open_clip": "._backends",

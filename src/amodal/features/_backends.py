@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
-from PIL import Image
 
 from ..device import resolve_device
 from ..errors import ConfigError, DataError
@@ -41,10 +40,7 @@ from ._patches import extract_gabor_patches, extract_hf_vision_patches
 from ._registry import EXTRACTOR_VERSION, default_feature_set, minilm_path, model_definition
 from ._targets import average_sets, targets_for
 from ._util import batches as _batches, progress as _progress
-
-
-def _load_images(paths):
-    return [Image.open(p).convert("RGB") for p in paths]
+from ._vit import load_images as _load_images, n_prefix_tokens, patch_size as _patch_size
 
 
 def _masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -121,37 +117,6 @@ def _hf_text(model, tokenizer, captions, pooling, device, batch_size, log, forwa
     return np.concatenate(out)
 
 
-def n_prefix_tokens(hidden: torch.Tensor, pixel_values: torch.Tensor, patch_size) -> int:
-    """How many tokens precede the patch tokens of a vision transformer's last hidden state.
-
-    1 for a CLS token (CLIP, ViT, DINOv2), 1 + registers for DINOv2 with registers, 0 for SigLIP. Vision
-    transformers in transformers put the patch tokens last; their number follows from the image and patch sizes.
-
-    Parameters
-    ----------
-    hidden : tensor of shape (batch, n_tokens, n_channels)
-    pixel_values : tensor of shape (batch, 3, height, width)
-    patch_size : int or (int, int)
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    ConfigError
-        When there are fewer tokens than patches (not a ViT-style model).
-    """
-    ph, pw = (patch_size, patch_size) if isinstance(patch_size, int) else tuple(patch_size)
-    n_patches = (pixel_values.shape[-2] // ph) * (pixel_values.shape[-1] // pw)
-    n_prefix = hidden.shape[1] - n_patches
-    if n_prefix < 0:
-        raise ConfigError(f"the model's last hidden state has {hidden.shape[1]} tokens, fewer than the {n_patches} "
-                          f"patches of a {tuple(pixel_values.shape[-2:])} image at patch size {patch_size}: "
-                          "not a ViT-style model; use pooling: cls or another backend")
-    return n_prefix
-
-
 def _hf_images(model_fn, processor, image_paths, pooling, device, batch_size, log, patch_size):
     """Image vectors: ``mean`` over the patch tokens the model has (CLS and register tokens left out, nothing
     dropped from models without them, such as SigLIP); ``cls`` the CLS token. Returns (vectors, prefix count)."""
@@ -172,10 +137,6 @@ def _hf_images(model_fn, processor, image_paths, pooling, device, batch_size, lo
         out.append(vec.float().cpu().numpy())
         _progress(log, "images", min((k + 1) * batch_size, len(image_paths)), len(image_paths), batch_size)
     return np.concatenate(out), n_prefix
-
-
-def _patch_size(config):
-    return getattr(config, "vision_config", config).patch_size
 
 
 def _vision_pooling_note(pooling, n_prefix):

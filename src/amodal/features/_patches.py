@@ -10,7 +10,7 @@ Backends:
   layer; its channels are the orientations × the three colour channels, averaged over each patch and
   log-compressed as the pooled Gabor features are.
 - ``hf_vision_patches``: chosen hidden layers of a Hugging Face vision transformer (DINOv2 in the paper), the CLS
-  token and the patch tokens, register tokens left out (:func:`amodal.features._backends.n_prefix_tokens`).
+  token and the patch tokens, register tokens left out (:func:`amodal.features.n_prefix_tokens`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import torch
 from ..errors import ConfigError
 from ._gabor import colour_channels, gabor_bank, gabor_energy
 from ._util import batches as _batches, progress as _progress
+from ._vit import load_images as _load_images, n_prefix_tokens, patch_size as _patch_size
 
 
 def _grid_coords(grid: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,8 +105,6 @@ def extract_hf_vision_patches(spec, captions, image_paths, device, batch_size, l
         Without ``layers``, with a layer the model does not have, or for a model without a CLS token.
     """
     from transformers import AutoImageProcessor, AutoModel
-
-    from ._backends import _load_images, _patch_size, n_prefix_tokens
 
     layers = [int(v) for v in spec.get("layers", [])]
     if not layers:

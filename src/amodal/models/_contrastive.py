@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import metrics
 from ..seeding import rng, torch_seed
 
 DECODERS = ("brainclip_linear", "brainclip_vae", "mindreader")
@@ -474,7 +475,7 @@ def validation_split(stimulus_ids, fraction: float, seed: int, *keys) -> np.ndar
 
 def mean_recall(pred: torch.Tensor, cand: torch.Tensor, target, ks=(1, 5, 10)) -> float:
     """Mean over k of recall@k of ``cand[target[i]]`` for query ``pred[i]`` by cosine (BrainCLIP's mean recall),
-    with the ranks of :func:`amodal.evaluation.retrieval_ranks` (ties count against the prediction).
+    with the ranks of :func:`amodal.metrics.retrieval_ranks` (ties count against the prediction).
 
     Parameters
     ----------
@@ -487,11 +488,7 @@ def mean_recall(pred: torch.Tensor, cand: torch.Tensor, target, ks=(1, 5, 10)) -
     -------
     float
     """
-    # imported here: amodal.evaluation imports this module (its contrastive scoring fits these decoders)
-    from ..evaluation._metrics import retrieval_ranks
-
-    rank = retrieval_ranks(pred, cand, False, np.asarray(target))
-    return float(np.mean([(rank <= k).double().mean().item() for k in ks]))
+    return metrics.mean_recall(metrics.retrieval_ranks(pred, cand, False, np.asarray(target)), ks)
 
 
 def grid(base: TrainSettings, **axes) -> list[TrainSettings]:
@@ -618,9 +615,8 @@ class ContrastiveDecoder:
         decoder = self.vae_decoder
         if self.kind == "brainclip_vae" and decoder is None:
             decoder = pretrain_for(self.pretrain_embeddings, self.architecture, self.seed, self.keys, dev, self.log)
-        from ..evaluation._metrics import unique_candidates  # see mean_recall
 
-        cand_rows, cand_of = unique_candidates(np.arange(va.size), ids[va])
+        cand_rows, cand_of = metrics.unique_candidates(np.arange(va.size), ids[va])
         # validation recall against each modality's candidates (Mind Reader: its own target only)
         cands = ([targets[0]] if self.kind == "mindreader" else
                  {"V": [y], "T": [y_text], "VT": [y, y_text]}[self.target])

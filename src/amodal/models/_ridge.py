@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import metrics
 from ..standardize import column_blocks
 
 
@@ -141,9 +142,8 @@ def score_predictions(pred: torch.Tensor, y: torch.Tensor, scorer: str) -> torch
     tensor of shape (n_alphas,)
     """
     if scorer == "pairwise_accuracy":
-        from ..evaluation._metrics import pairwise_accuracy  # here: evaluation imports the models
 
-        return torch.stack([pairwise_accuracy(p, y, standardize=False) for p in pred])
+        return torch.stack([metrics.pairwise_accuracy(p, y, standardize=False) for p in pred])
     if scorer == "r2":
         ss_res = ((pred - y) ** 2).sum(dim=-2)
         ss_tot = ((y - y.mean(dim=0)) ** 2).sum(dim=0)

@@ -37,8 +37,8 @@ import torch
 import xarray as xr
 
 from ..errors import DataError
-from ..evaluation import _metrics as metrics
-from ..evaluation._decoding import MODE_MODALITIES
+from .. import metrics
+from ..data import MODE_MODALITIES
 from ..features import targets_for
 from ..standardize import standardize_train
 from ._kernels import block_kernel as _block_kernel, win_sums_kernel as _win_sums_kernel

@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ..evaluation import _metrics as metrics  # noqa: E402
+from .. import metrics  # noqa: E402
 from ._surface import save  # noqa: E402
 
 MODE_COLOURS = {"images": "#f28e2b", "captions": "#9467bd", "agnostic": "#59a14f"}

@@ -1,4 +1,4 @@
-"""Evaluation metrics (METHOD §4, §10): pairwise accuracy and retrieval ranks.
+"""Retrieval metrics (METHOD §4, §10): pairwise accuracy, retrieval ranks, recall at k and mean recall.
 
 Everything is batched in torch: a leading batch dimension (for example one entry per searchlight centre or per
 permutation) is allowed wherever noted, and the same code runs on CPU and CUDA.
@@ -172,6 +172,41 @@ def top_k(pred: torch.Tensor, cand: torch.Tensor, k: int = 5, standardize: bool 
     return torch.topk(dist, k=min(k, dist.shape[-1]), dim=-1, largest=False).indices
 
 
-def recall_at(ranks: torch.Tensor, k: int) -> torch.Tensor:
-    """Recall at k: the fraction of ranks (shape (..., n)) at most ``k``; a tensor of shape (...)."""
-    return (ranks <= k).to(torch.float64).mean(dim=-1)
+def recall_at(ranks: torch.Tensor, ks=(1, 5, 10)) -> torch.Tensor:
+    """Recall at each k: whether each rank is at most k.
+
+    Parameters
+    ----------
+    ranks : int tensor of shape (...)
+        1-based ranks (:func:`retrieval_ranks`).
+    ks : sequence of int
+
+    Returns
+    -------
+    float64 tensor of shape (len(ks), ...)
+        1 where ``ranks <= k``, else 0; the mean over the trials is recall@k.
+    """
+    ranks = torch.as_tensor(ranks)
+    return torch.stack([(ranks <= k).to(torch.float64) for k in ks])
+
+
+def mean_recall(ranks: torch.Tensor, ks=(1, 5, 10), per_trial: bool = False):
+    """BrainCLIP's mean recall: the mean over k of recall@k.
+
+    Parameters
+    ----------
+    ranks : int tensor of shape (n,)
+        1-based ranks (:func:`retrieval_ranks`; ties count against the prediction).
+    ks : sequence of int
+    per_trial : bool
+        Return each trial's mean over k (a float64 tensor of shape (n,)) instead of the scalar.
+
+    Returns
+    -------
+    float, or float64 tensor of shape (n,)
+        The scalar is the mean over k of the recall@k over trials.
+    """
+    hits = recall_at(ranks, ks)
+    if per_trial:
+        return hits.mean(0)
+    return float(np.mean([h.mean().item() for h in hits]))
