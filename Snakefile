@@ -19,6 +19,7 @@ wildcard_constraints:
     decoder="ridge|brainclip_linear|brainclip_vae|mindreader",
     h="L|R",
     shard="[0-9]+of[0-9]+",
+    run="joint|single/sub-[A-Za-z0-9]+",
 
 
 include: "rules/common.smk"

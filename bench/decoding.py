@@ -84,7 +84,8 @@ def side(which, n_train, n_vertices):
         alpha = search.best_params_["alpha"]
     dt = time.perf_counter() - t
     np.save(f"/tmp/amodal_bench_decoding_{which}.npy", pred)
-    print(json.dumps({"side": which, "seconds": round(dt, 2), "alpha": alpha, "inputs_gib": round(x.nbytes / 2 ** 30, 2),
+    print(json.dumps({"side": which, "seconds": round(dt, 2), "alpha": alpha,
+                      "inputs_gib": round(x.nbytes / 2 ** 30, 2),
                       "peak_rss_after_inputs_gib": round(rss_inputs, 2),
                       "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 2)}))
 

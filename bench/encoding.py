@@ -12,7 +12,8 @@ training throughput.
    (``amodal.config.UBE_SIZES["cpu"]`` on the embedded default's 4 Gabor layers of 65 tokens of 18 channels) and at
    the paper's size (E = 256, C = 128, 5 layers of 257 tokens of 1,024 channels, batches of 32 images × 5,000
    vertices), on one CPU thread (as the workflow's jobs) and on CUDA when there is one; each case in its own process,
-   with glibc's malloc set as the workflow sets it (``envs/malloc.env``). At the CPU size, in the same run and on the same inputs:
+   with glibc's malloc set as the workflow sets it (``envs/malloc.env``). At the CPU size, in the same run and on the
+   same inputs:
    - the reference forward pass: the formulae written as one einsum each over (image, vertex, layer, token) axes,
      the vertex axis before the layer axis (amodal's own layout until this benchmark was written); the same
      parameters, so the predictions and the step's loss are asserted equal;

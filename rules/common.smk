@@ -135,6 +135,18 @@ UBE_TRANSFER_SUBJECT = UBE["transfer_subject"] or SUBJECTS[-1]
 UBE_TRAIN_SUBJECTS = [s for s in SUBJECTS if s != UBE_TRANSFER_SUBJECT]
 
 
+def ube_run_subjects(run):
+    """The subjects of a training run of the UBE study: ``joint`` trains on every training subject together,
+    ``single/<subject>`` on one."""
+    return UBE_TRAIN_SUBJECTS if run == "joint" else [run.split("/", 1)[1]]
+
+
+def ube_run_name(run):
+    """``joint``, or ``single-<subject>`` for ``single/<subject>``: the run's random stream and its rows in the
+    tables."""
+    return "-".join(run.split("/"))
+
+
 def ube_targets():
     if not UBE["patch_model"]:
         return []

@@ -1,8 +1,5 @@
 # Image-to-brain encoders: a voxelwise banded ridge per subject x feature model, scored against noise ceilings.
 
-ENC_STATS = ("r", "ceiling", "rnormalized")
-
-
 rule encode:
     input:
         betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
@@ -10,11 +7,7 @@ rule encode:
         planted=planted_json(),
     output:
         store=directory(f"{RES}/encoding/{{subject}}/{{model}}/encoder.zarr"),
-        maps=expand(
-            f"{RES}/encoding/{{{{subject}}}}/{{{{model}}}}/{{{{subject}}}}_hemi-{{h}}_space-{MESH}_model-{{{{model}}}}_stat-{{stat}}_encoding.func.gii",
-            h=H_LETTERS,
-            stat=ENC_STATS,
-        ),
+        maps=list(amodal_data.encoding_maps(RES, "{subject}", "{model}", MESH).values()),
         scores=f"{RES}/encoding/{{subject}}/{{model}}/scores.tsv",
         retrieval=f"{RES}/encoding/{{subject}}/{{model}}/retrieval.json",
     params:

@@ -3,66 +3,34 @@
 # its vertex embeddings and the figure.
 
 
-rule ube_joint:
+rule ube_train:
+    # one rule for the joint run (every training subject together) and each single-subject run
     input:
-        betas=expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=UBE_TRAIN_SUBJECTS),
+        betas=lambda wc: expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=ube_run_subjects(wc.run)),
         features=UBE_STORE,
         planted=planted_json(),
     output:
-        stores=directory(f"{RES}/ube/joint/stores"),
-        model=f"{RES}/ube/joint/model.pt",
-        scores=f"{RES}/ube/joint/scores.tsv",
-        retrieval=f"{RES}/ube/joint/retrieval.tsv",
-        history=f"{RES}/ube/joint/history.json",
+        stores=directory(f"{RES}/ube/{{run}}/stores"),
+        model=f"{RES}/ube/{{run}}/model.pt",
+        scores=f"{RES}/ube/{{run}}/scores.tsv",
+        retrieval=f"{RES}/ube/{{run}}/retrieval.tsv",
+        history=f"{RES}/ube/{{run}}/history.json",
     params:
         ube=UBE,
         size=UBE_SIZE,
-        subjects=UBE_TRAIN_SUBJECTS,
-        run="joint",
+        subjects=lambda wc: ube_run_subjects(wc.run),
+        run=lambda wc: ube_run_name(wc.run),
         seed=config["seed"],
         # a checkpoint per epoch, outside the declared outputs: a killed job resumes where it stopped
-        checkpoints=f"{RES}/checkpoints/ube/joint",
+        checkpoints=lambda wc: f"{RES}/checkpoints/ube/{wc.run}",
     log:
-        "logs/ube/joint.log",
+        "logs/ube/{run}.log",
     benchmark:
-        "benchmarks/ube/joint.tsv"
+        "benchmarks/ube/{run}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
-        gpu=gpus_for(UBE["device"]),
-    conda:
-        "../envs/amodal.yaml"
-    script:
-        "../workflow_scripts/ube_train.py"
-
-
-rule ube_single:
-    input:
-        betas=[f"{RES}/preprocessed/{{subject}}_betas.zarr"],
-        features=UBE_STORE,
-        planted=planted_json(),
-    output:
-        stores=directory(f"{RES}/ube/single/{{subject}}/stores"),
-        model=f"{RES}/ube/single/{{subject}}/model.pt",
-        scores=f"{RES}/ube/single/{{subject}}/scores.tsv",
-        retrieval=f"{RES}/ube/single/{{subject}}/retrieval.tsv",
-        history=f"{RES}/ube/single/{{subject}}/history.json",
-    params:
-        ube=UBE,
-        size=UBE_SIZE,
-        subjects=lambda wc: [wc.subject],
-        run=lambda wc: f"single-{wc.subject}",
-        seed=config["seed"],
-        checkpoints=lambda wc: f"{RES}/checkpoints/ube/single/{wc.subject}",
-    log:
-        "logs/ube/single_{subject}.log",
-    benchmark:
-        "benchmarks/ube/single_{subject}.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 30 * attempt,
+        mem_mb=lambda wc, attempt: (4000 if wc.run == "joint" else 3000) * attempt,
+        runtime=lambda wc, attempt: (60 if wc.run == "joint" else 30) * attempt,
         gpu=gpus_for(UBE["device"]),
     conda:
         "../envs/amodal.yaml"
@@ -120,12 +88,7 @@ rule summarize_ube:
         retrieval=f"{RES}/ube/retrieval.tsv",
         gain=f"{RES}/ube/joint_vs_single.tsv",
         clusters=f"{RES}/ube/clusters.json",
-        maps=expand(
-            f"{RES}/ube/maps/{{subject}}_hemi-{{h}}_space-{MESH}_stat-{{stat}}_ube.func.gii",
-            subject=UBE_TRAIN_SUBJECTS,
-            h=H_LETTERS,
-            stat=("r", "cluster"),
-        ),
+        maps=list(amodal_data.ube_maps(RES, UBE_TRAIN_SUBJECTS, MESH).values()),
         figure=in_report(f"{RES}/figures/ube.png", "ube", REPORT_ENCODERS, models=str(UBE["patch_model"])),
     params:
         ube=UBE,

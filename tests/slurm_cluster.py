@@ -53,7 +53,7 @@ class Cluster:
         try:
             out = _run(["slurmd", "-C"]).stdout
             mem = min(mem, int(out.split("RealMemory=")[1].split()[0]) - 500)
-        except Exception:  # noqa: BLE001 - slurmd -C is advisory
+        except Exception:  # slurmd -C is advisory
             pass
         cpus = os.cpu_count() or 2
         # munge: key and run directory owned by the munge user
@@ -112,7 +112,7 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 
     def __exit__(self, *exc):
         subprocess.run(["scancel", "--user", "root"], capture_output=True)
-        for name, pidfile in reversed(self.pids):
+        for _name, pidfile in reversed(self.pids):
             try:
                 pid = int(Path(pidfile).read_text().strip())
                 os.kill(pid, signal.SIGTERM)

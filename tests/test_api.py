@@ -5,8 +5,8 @@ import inspect
 
 import pytest
 
-PACKAGES = ["amodal.metrics", "amodal.data", "amodal.data.synthetic", "amodal.data.adapters", "amodal.features", "amodal.models",
-            "amodal.evaluation", "amodal.encoding", "amodal.searchlight", "amodal.stats", "amodal.viz"]
+PACKAGES = ["amodal.metrics", "amodal.data", "amodal.data.synthetic", "amodal.data.adapters", "amodal.features",
+            "amodal.models", "amodal.evaluation", "amodal.encoding", "amodal.searchlight", "amodal.stats", "amodal.viz"]
 SHARED = ["amodal.errors", "amodal.seeding", "amodal.device", "amodal.surface", "amodal.standardize",
           "amodal.config", "amodal.workflow", "amodal.sidecars", "amodal.provenance", "amodal.reporting"]
 

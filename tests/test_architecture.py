@@ -121,3 +121,32 @@ def test_the_graph_sees_function_level_imports():
     # the walk must see imports inside functions, where the old cycles hid: config imports the feature registry
     # and the dataset adapters only inside its checks
     assert {"amodal.features", "amodal.data.adapters.nsd"} <= GRAPH["amodal.config"]
+
+
+def _code_lines(path: Path) -> int:
+    """Lines that hold code: not blank, not comments, not docstrings."""
+    import io
+    import tokenize
+
+    src = path.read_text()
+    docs = set()
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(
+                    first.value.value, str):
+                docs |= set(range(first.lineno, first.end_lineno + 1))
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+    lines = set()
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        if tok.type not in skip:
+            lines |= set(range(tok.start[0], tok.end[0] + 1)) - docs
+    return len(lines)
+
+
+def test_workflow_scripts_are_thin_adapters():
+    # the scripts read the snakemake object, call amodal and write outputs; the logic lives in the library
+    scripts = sorted((SRC.parents[1] / "workflow_scripts").glob("*.py"))
+    assert scripts
+    fat = {p.name: n for p in scripts if (n := _code_lines(p)) > 40}
+    assert not fat, f"workflow scripts over 40 lines of code (move the logic into amodal): {fat}"

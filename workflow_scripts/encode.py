@@ -5,8 +5,8 @@ import numpy as np
 
 from amodal import data, encoding, features
 from amodal.device import resolve_device, track_device
-from amodal.surface import N_VERTICES, hemi_from_bids
-from amodal.workflow import setup_logging, write_sidecar
+from amodal.surface import N_VERTICES
+from amodal.workflow import setup_logging
 
 log = setup_logging(snakemake)  # noqa: F821 - injected by Snakemake
 inp, p, out, wc = snakemake.input, snakemake.params, snakemake.output, snakemake.wildcards  # noqa: F821
@@ -27,19 +27,9 @@ table.insert(0, "subject", wc.subject)
 table.to_csv(out.scores, sep="\t", index=False)
 with open(out.retrieval, "w") as fh:
     json.dump(dict(subject=wc.subject, model=wc.model, **retrieval), fh, indent=2)
-var = {"r": "r", "ceiling": "ceiling", "rnormalized": "r_normalized"}
-what = {"r": "Pearson r between predicted and measured test responses (repeats averaged)",
-        "ceiling": "noise ceiling of r (Allen et al. 2022 ncsnr, single test presentations)",
-        "rnormalized": "r / noise ceiling, where the ceiling exceeds 0.1 (else NaN)"}
-for path in out.maps:
-    stat = path.split("_stat-")[1].split("_")[0]
-    h = path.split("_hemi-")[1].split("_")[0]
-    hemi = hemi_from_bids(h)
-    data.write_func_gifti(path, encoding.full_mesh_maps(ds, var[stat], N_VERTICES[p.mesh])[hemi], hemi)
-    write_sidecar(path.replace(".func.gii", ".json"), Description=what[stat], subject=wc.subject, model=wc.model,
-                  mesh=p.mesh, hemisphere=hemi, seed=p.seed, masked="NaN", **{k: v for k, v in ds.attrs.items()
-                                                                             if k not in ("subject", "model", "mesh",
-                                                                                          "seed")},
-                  encoding=cfg)
+maps = dict(zip(data.encoding_maps("", wc.subject, wc.model, p.mesh), out.maps))  # (hemi, stat) -> path, as declared
+encoding.write_encoder_maps(ds, maps, N_VERTICES[p.mesh], {**ds.attrs, "subject": wc.subject, "model": wc.model,
+                                                           "mesh": p.mesh, "seed": p.seed, "masked": "NaN",
+                                                           "encoding": cfg})
 log.info(f"median r {np.nanmedian(ds['r'].values):.3f}; retrieval top-1 {retrieval['top1']:.3f}")
 report(log.info)

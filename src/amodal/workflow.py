@@ -51,7 +51,7 @@ def setup_logging(smk) -> logging.Logger:
         fh = logging.FileHandler(log_path, mode="w")
         fh.setFormatter(fmt)
         logger.addHandler(fh)
-        sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - tracebacks and warnings go to the log
+        sys.stderr = open(log_path, "a", buffering=1)  # tracebacks and warnings go to the log
     sh = logging.StreamHandler(sys.__stderr__)
     sh.setFormatter(fmt)
     logger.addHandler(sh)

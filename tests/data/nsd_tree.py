@@ -62,7 +62,7 @@ def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-02")):
                 data = np.stack([trial_values(subject, hemi, int(i), n_vertices)
                                  for i in range((k - 1) * 750, k * 750)], axis=1)
                 nib.save(nib.MGHImage(data[:, None, None, :], np.eye(4)), base / f"{fh}.betas_session{k:02d}.mgh")
-    for hemi, fh in nsd.FS_HEMI.items():
+    for hemi in nsd.FS_HEMI:
         p = nsd.nsdgeneral_path(root, hemi)
         p.parent.mkdir(parents=True, exist_ok=True)
         mask = (np.arange(n_vertices) % 3 == 0).astype(np.float32)

@@ -48,7 +48,8 @@ def test_generator_is_deterministic(tmp_path, small_dataset):
     ba = data.read_betas(tmp_path / "a", "sub-01", "left", len(ta), N_VERTICES["fsaverage5"])
     bb = data.read_betas(tmp_path / "b", "sub-01", "left", len(ta), N_VERTICES["fsaverage5"])
     np.testing.assert_array_equal(ba, bb)
-    assert (tmp_path / "a/stimuli/images/s00001.png").read_bytes() == (tmp_path / "b/stimuli/images/s00001.png").read_bytes()
+    image = "stimuli/images/s00001.png"
+    assert (tmp_path / "a" / image).read_bytes() == (tmp_path / "b" / image).read_bytes()
     tc = data.read_trials(tmp_path / "c", "sub-01")
     assert not ta["stimulus_id"].equals(tc["stimulus_id"])
     # a subject's data do not depend on how many other subjects are generated

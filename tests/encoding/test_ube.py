@@ -3,7 +3,6 @@ layer through its own weights. Checks: the loss at a perfect prediction, subject
 the planted patch and vertex embeddings whose k-means finds the vertex types, joint training that beats
 single-subject training when subjects saw different images, transfer that beats training from scratch on few
 images, a killed run that resumes where it stopped, and the forward pass against the paper's formula."""
-import numpy as np
 import pytest
 import torch
 import xarray as xr

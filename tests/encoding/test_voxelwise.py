@@ -81,7 +81,7 @@ def test_preprocessing_keeps_single_presentations(small_dataset):
     rep = ds["repeats"]
     assert set(ds["presentation_split"].values) == {"test"}
     ids, mod = ds["presentation_stimulus_id"].values, ds["presentation_modality"].values
-    for k in np.flatnonzero((ds["split"].values == "test"))[:5]:
+    for k in np.flatnonzero(ds["split"].values == "test")[:5]:
         sel = (ids == ds["stimulus_id"].values[k]) & (mod == ds["modality"].values[k])
         assert sel.sum() == ds["n_repeats"].values[k] == 2
         np.testing.assert_allclose(rep.values[sel].mean(0), ds["betas"].values[k], rtol=1e-5, atol=1e-5)

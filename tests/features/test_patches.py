@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from amodal import config as amodal_config, data, features
+from amodal import config as amodal_config, features
 from amodal.errors import ConfigError
 
 from ..tiny_models import tiny

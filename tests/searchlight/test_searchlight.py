@@ -12,7 +12,7 @@ from sklearn.model_selection import PredefinedSplit
 from sklearn.preprocessing import StandardScaler
 
 from amodal import data as amodal_data
-from amodal import evaluation, features, searchlight
+from amodal import features, searchlight
 from amodal.surface import load_mesh
 
 

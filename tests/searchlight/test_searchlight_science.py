@@ -35,4 +35,5 @@ def test_modality_invariant_clusters_match_planted_regions(default_snr_decoding,
     assert truth["n_significant_in_visual_or_language"] == 0, truth
     table = (tmp_path / "group" / "clusters.tsv").read_text()
     assert "INV-parietal" in table and "INV-temporal" in table
-    assert (tmp_path / "group" / "group_hemi-L_space-fsaverage5_desc-modagnosticandcross_stat-tfce_statmap.json").is_file()
+    name = "group_hemi-L_space-fsaverage5_desc-modagnosticandcross_stat-tfce_statmap.json"
+    assert (tmp_path / "group" / name).is_file()

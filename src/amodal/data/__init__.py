@@ -4,18 +4,18 @@ One layout serves synthetic and real data (see :mod:`amodal.data._layout` for th
 :mod:`amodal.data.synthetic` (the embedded default dataset) and :mod:`amodal.data.adapters` (real datasets).
 """
 
-from ._gifti import write_func_gifti, write_label_gifti
-from ._io import (read_atlas, read_betas, read_labels, read_planted, read_stimuli, read_trials, write_betas,
-                  write_labels)
-from ._layout import (MODALITIES, MODE_MODALITIES, SPLITS, STIMULUS_COLUMNS, TRAINING_MODES, TRIAL_COLUMNS, atlas_gifti, betas_gifti, dataset_files,
+from ._gifti import write_func_gifti, write_map
+from ._io import read_atlas, read_betas, read_labels, read_planted, read_stimuli, read_trials, write_betas, write_labels
+from ._layout import (MODALITIES, MODE_MODALITIES, SPLITS, TRAINING_MODES, atlas_gifti, betas_gifti, dataset_files,
                       dataset_root, group_searchlight_stores, planted_json, searchlight_store_path, stimuli_tsv,
                       subject_ids, trials_tsv)
-from ._preprocess import average_repeats, bad_vertex_mask, preprocess_subject, zscore_train
+from ._preprocess import average_repeats, preprocess_subject, zscore_train
+from ._results import ENCODING_MAP_STATS, UBE_MAP_STATS, encoding_maps, ube_maps
 from ._zarr import read_store, write_store
 
-__all__ = ["MODALITIES", "MODE_MODALITIES", "SPLITS", "STIMULUS_COLUMNS", "TRAINING_MODES", "TRIAL_COLUMNS", "atlas_gifti", "average_repeats",
-           "bad_vertex_mask", "betas_gifti", "dataset_files", "dataset_root", "group_searchlight_stores",
-           "planted_json", "preprocess_subject", "read_atlas", "read_betas", "read_labels",
-           "read_planted", "read_stimuli", "read_store", "read_trials", "searchlight_store_path",
-           "stimuli_tsv", "subject_ids", "trials_tsv", "write_betas", "write_func_gifti", "write_label_gifti",
-           "write_labels", "write_store", "zscore_train"]
+__all__ = ["ENCODING_MAP_STATS", "MODALITIES", "MODE_MODALITIES", "SPLITS", "TRAINING_MODES", "UBE_MAP_STATS",
+           "atlas_gifti", "average_repeats", "betas_gifti", "dataset_files", "dataset_root", "encoding_maps",
+           "group_searchlight_stores", "planted_json", "preprocess_subject", "read_atlas", "read_betas", "read_labels",
+           "read_planted", "read_stimuli", "read_store", "read_trials", "searchlight_store_path", "stimuli_tsv",
+           "subject_ids", "trials_tsv", "ube_maps", "write_betas", "write_func_gifti", "write_labels", "write_map",
+           "write_store", "zscore_train"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import nibabel as nib
 import numpy as np
 
+from ..sidecars import sidecar_path, write_sidecar
+
 STRUCTURE = {"left": "CortexLeft", "right": "CortexRight"}
 
 
@@ -38,6 +40,25 @@ def write_func_gifti(path, data: np.ndarray, hemi: str, compress: bool = True) -
                                         encoding=encoding)
                for row in rows]
     nib.save(nib.gifti.GiftiImage(meta=_meta(hemi), darrays=darrays), str(path))
+
+
+def write_map(path, values: np.ndarray, hemi: str, sidecar: dict, sort_keys: bool = True) -> None:
+    """Write one map of one hemisphere as a float32 ``.func.gii`` with its JSON sidecar beside it: every map
+    amodal writes goes through here.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.func.gii`` path; the sidecar is :func:`amodal.sidecars.sidecar_path` of it.
+    values : array of shape (n_vertices,)
+    hemi : {"left", "right"}
+    sidecar : dict
+        The parameters that made the map (:func:`amodal.sidecars.write_sidecar` adds the provenance).
+    sort_keys : bool
+        Sort the sidecar's keys (the group stage keeps its own order).
+    """
+    write_func_gifti(path, values, hemi)
+    write_sidecar(sidecar_path(path), sidecar, sort_keys=sort_keys)
 
 
 def write_label_gifti(path, labels: np.ndarray, names: dict[int, str], hemi: str, colours=None) -> None:

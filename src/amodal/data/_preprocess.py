@@ -1,7 +1,8 @@
 """Beta preprocessing: mask bad vertices, z-score with train statistics, average repeats, write Zarr.
 
 The store holds one DataArray ``betas`` (trial × vertex, float32) with coordinates ``stimulus_id``,
-``modality`` and ``split`` and ``run`` (of the first presentation) on trials, and ``hemi`` and ``vertex_index`` (index in that hemisphere's mesh)
+``modality`` and ``split`` and ``run`` (of the first presentation) on trials, and ``hemi`` and ``vertex_index``
+(index in that hemisphere's mesh)
 on vertices. Masked vertices are left out of the array; ``attrs`` record how many and why.
 
 When repeats are averaged, the single presentations of every repeated test stimulus stay in a second DataArray,

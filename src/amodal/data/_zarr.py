@@ -18,7 +18,7 @@ KINDS = {
     "predictions": ("predictions store", "run the decode rule first"),
     "searchlight": ("searchlight store", "run the searchlight rule"),
     "encoder": ("encoder store", "run the encode rule"),
-    "ube": ("Universal Brain Encoder store", "run the ube_joint, ube_single and ube_transfer rules"),
+    "ube": ("Universal Brain Encoder store", "run the ube_train and ube_transfer rules"),
 }
 """What each kind of store is called in errors, and how to make a missing one."""
 

@@ -9,9 +9,10 @@ single-subject and transfer training, scores, clusters of the vertex embeddings)
 
 from . import _ube_study as ube_study
 from ._ube import UniversalBrainEncoder, predict as ube_predict, train_ube, ube_loss
-from ._voxelwise import (encode_subject, fit_banded_ridge, full_mesh_maps, noise_ceiling,
-                         repeated_presentations, retrieval_ranks, summarize_subject, vertex_region_types)
+from ._voxelwise import (encode_subject, fit_banded_ridge, full_mesh_maps, noise_ceiling, repeated_presentations,
+                         retrieval_ranks, summarize_subject, vertex_region_types, write_encoder_maps)
 
-__all__ = ["UniversalBrainEncoder", "encode_subject", "fit_banded_ridge", "full_mesh_maps", "noise_ceiling",
-           "repeated_presentations", "retrieval_ranks", "summarize_subject", "train_ube", "ube_loss",
-           "ube_predict", "vertex_region_types"]
+__all__ = ["encode_subject", "fit_banded_ridge", "full_mesh_maps", "noise_ceiling", "repeated_presentations",
+           "retrieval_ranks", "summarize_subject", "train_ube", "ube_loss", "ube_predict", "ube_study",
+           "UniversalBrainEncoder",
+           "vertex_region_types", "write_encoder_maps"]

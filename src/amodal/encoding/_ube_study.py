@@ -10,17 +10,25 @@ the test set, as the voxelwise encoder's retrieval is).
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
 
 from .. import metrics
+from ..data import read_planted, read_store, write_map, write_store
 from ..errors import DataError
+from ..features import open_features
 from ..seeding import rng, torch_seed
 from ..standardize import train_stats
+from ..surface import N_VERTICES
 from ._ube import UniversalBrainEncoder, predict, train_ube
-from ._voxelwise import _image_rows, retrieval_ranks, retrieval_summary, vertex_region_types
+from ._voxelwise import _image_rows, full_mesh_maps, retrieval_ranks, retrieval_summary, vertex_region_types
+
 
 def patch_tokens(features: xr.Dataset, features_path="<features>") -> tuple[torch.Tensor, dict[str, int]]:
     """The ``patches`` of a feature store as a float32 tensor (stimulus, layer, token, channel), and the row of
@@ -199,3 +207,198 @@ def embedding_clusters(stores: list[xr.Dataset], n_clusters: int, seed: int) -> 
             out["n_visual_invariant"] = int(sel.sum())
     splits = np.cumsum([ds.sizes["vertex"] for ds in stores])[:-1]
     return np.split(labels, splits), out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the study's runs as the workflow runs them: read the stores, train, score, write every output
+
+
+def _planted_subjects(planted_path) -> dict:
+    return (read_planted(planted_path) or {}).get("subjects", {}) if planted_path else {}
+
+
+def _write_tables(tables: list, retrievals: list, outputs: dict) -> None:
+    pd.concat(tables).to_csv(outputs["scores"], sep="\t", index=False)
+    pd.DataFrame(retrievals).to_csv(outputs["retrieval"], sep="\t", index=False)
+
+
+def _scored(model, tokens, subject, d, run, planted, attrs, stores, name, log) -> tuple[pd.DataFrame, dict]:
+    ds, table, retrieval = evaluate(model, tokens, subject, d, run, planted.get(subject))
+    ds.attrs.update(attrs)
+    write_store(ds, Path(stores) / f"{name}.zarr")
+    log(f"{name}: median test r {table['r_median'].iloc[0]:.3f}; top-1 "
+        f"{retrieval['top1']:.3f}")
+    return table, retrieval
+
+
+def train_run(betas: dict, features_path, planted_path, outputs: dict, *, cfg: dict, size: dict, seed: int,
+              run: str, checkpoints, device, log=print) -> None:
+    """One training run of the study: joint (every subject of ``betas``) or single-subject, scored on each subject's
+    test images.
+
+    Parameters
+    ----------
+    betas : dict
+        Subject → its preprocessed store.
+    features_path : str or Path
+        The patch-feature store.
+    planted_path : str or Path or None
+        ``planted.json`` of synthetic data (region types per vertex), or None.
+    outputs : dict
+        Paths of ``stores`` (a folder: one store per subject), ``scores``, ``retrieval``, ``model``, ``history``.
+    cfg, size : dict
+        The config's ``ube`` section and its sizes (:func:`amodal.config.ube_size`).
+    seed : int
+    run : str
+        The run's name (``joint``, ``single-<subject>``): its random stream and its rows in the tables.
+    checkpoints : str or Path
+        A folder for the checkpoint of every epoch (a killed job resumes); removed when the outputs are written.
+    device : torch.device
+    log : callable
+    """
+    tokens, rows = patch_tokens(open_features(features_path), features_path)
+    planted = _planted_subjects(planted_path)
+    subjects = list(betas)
+    train = {s: subject_data(read_store(f, "betas"), rows, val_fraction=cfg["val_fraction"], seed=seed,
+                             features_path=features_path) for s, f in betas.items()}
+    model = new_model(tokens, {s: d["n_vertices"] for s, d in train.items()}, size, seed, device)
+    log(f"{run}: {sum(x.numel() for x in model.parameters())} parameters, subjects {subjects}, "
+        f"{sum(d['train'][0].numel() for d in train.values())} train images, size {cfg['size']} {size}, on {device}")
+    Path(checkpoints).mkdir(parents=True, exist_ok=True)
+    result = fit(model, tokens, train, cfg, size, seed, key=run, checkpoint=Path(checkpoints) / "last.pt", log=log)
+    Path(outputs["stores"]).mkdir(parents=True, exist_ok=True)
+    scored = [_scored(model, tokens, s, d, run, planted, dict(seed=seed, size=cfg["size"],
+                                                                features_store=str(features_path)),
+                      outputs["stores"], s, log) for s, d in train.items()]
+    _write_tables([t for t, _ in scored], [r for _, r in scored], outputs)
+    torch.save({"state_dict": model.state_dict(), "n_vertices": {s: d["n_vertices"] for s, d in train.items()},
+                "size": size, "subjects": subjects}, outputs["model"])
+    with open(outputs["history"], "w") as fh:
+        json.dump({"run": run, "subjects": subjects, "seed": seed, "ube": cfg, "size": size, "device": str(device),
+                   **result}, fh, indent=2)
+    shutil.rmtree(checkpoints, ignore_errors=True)  # the outputs are written: the checkpoint is no longer needed
+
+
+def transfer_runs(subject: str, betas_path, features_path, model_path, planted_path, outputs: dict, *, cfg: dict,
+                  size: dict, seed: int, checkpoints, device, log=print) -> None:
+    """Transfer of the joint encoder to a held-out subject, beside a network trained from scratch.
+
+    For each n of ``cfg["transfer_n"]``: everything is frozen except the new subject's vertex embeddings, trained on
+    its first n train images (``transfer_n<n>``); and a new network trained on the same n images
+    (``scratch_n<n>``). Both are scored on its test images.
+
+    Parameters
+    ----------
+    subject : str
+    betas_path, features_path, model_path : str or Path
+        The subject's preprocessed store, the patch-feature store, the joint network (:func:`train_run`).
+    planted_path : str or Path or None
+    outputs : dict
+        Paths of ``stores`` (a folder: one store per run), ``scores``, ``retrieval``, ``history``.
+    cfg, size : dict
+    seed : int
+    checkpoints : str or Path
+    device : torch.device
+    log : callable
+    """
+    tokens, rows = patch_tokens(open_features(features_path), features_path)
+    planted = _planted_subjects(planted_path)
+    full = subject_data(read_store(betas_path, "betas"), rows, val_fraction=cfg["val_fraction"], seed=seed,
+                        features_path=features_path)
+    saved = torch.load(model_path, map_location=device, weights_only=False)
+    joint = new_model(tokens, saved["n_vertices"], saved["size"], seed, device)
+    joint.load_state_dict(saved["state_dict"])
+    tables, retrievals, history = [], [], {}
+    Path(outputs["stores"]).mkdir(parents=True, exist_ok=True)
+    ckpt = Path(checkpoints)
+    ckpt.mkdir(parents=True, exist_ok=True)
+    for n in cfg["transfer_n"]:
+        d = first_images(full, n)
+        runs = {f"transfer_n{n}": for_transfer(joint, subject, d["n_vertices"]),
+                f"scratch_n{n}": (new_model(tokens, {subject: d["n_vertices"]}, size, seed, device), None)}
+        for run, (model, params) in runs.items():
+            log(f"{run}: {subject}, {n} train images")
+            history[run] = fit(model, tokens, {subject: d}, cfg, size, seed, key=f"{run}-{subject}",
+                               parameters=params, checkpoint=ckpt / f"{run}.pt", log=log)
+            table, retrieval = _scored(model, tokens, subject, d, run, planted,
+                                       dict(seed=seed, size=cfg["size"], n_images=n,
+                                            features_store=str(features_path)), outputs["stores"], run, log)
+            table.insert(1, "n_images", n)
+            retrieval["n_train_images"] = n
+            tables.append(table)
+            retrievals.append(retrieval)
+    _write_tables(tables, retrievals, outputs)
+    with open(outputs["history"], "w") as fh:
+        json.dump({"subject": subject, "seed": seed, "ube": cfg, "size": size, "device": str(device),
+                   "runs": history}, fh, indent=2)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+
+
+def _runs_table(files) -> pd.DataFrame:
+    table = pd.concat([pd.read_csv(f, sep="\t") for f in files], ignore_index=True)
+    table["run"] = table["run"].str.replace(r"^single-.*", "single", regex=True)
+    return table
+
+
+def summarize(scores_files, retrieval_files, joint_stores, subjects, outputs: dict, map_paths: dict, *,
+              n_clusters: int, seed: int, mesh: str, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+    """The study's tables (every run), the k-means clusters of the joint network's vertex embeddings, and their
+    maps.
+
+    Parameters
+    ----------
+    scores_files, retrieval_files : sequence of paths
+        Every run's ``scores.tsv`` and ``retrieval.tsv``.
+    joint_stores : str or Path
+        The joint run's folder of stores (one per subject).
+    subjects : sequence of str
+        The training subjects.
+    outputs : dict
+        Paths of ``scores``, ``retrieval``, ``gain`` (joint minus single per subject and region type) and
+        ``clusters`` (JSON).
+    map_paths : dict
+        ``{(subject, hemi, stat): path}`` (:func:`amodal.data.ube_maps`).
+    n_clusters, seed : int
+    mesh : str
+    cfg : dict
+        The config's ``ube`` section (recorded in the maps' sidecars).
+
+    Returns
+    -------
+    scores, retrieval : pandas.DataFrame
+    maps : dict
+        ``{subject: {stat: {hemi: array of shape (n_vertices,)}}}``.
+    agreement : dict
+        The clusters' agreement with the planted region types (:func:`embedding_clusters`).
+    """
+    scores, retrieval = _runs_table(scores_files), _runs_table(retrieval_files)
+    scores["n_images"] = scores["n_images"].astype("Int64")  # the transfer runs' n; empty for the others
+    scores.to_csv(outputs["scores"], sep="\t", index=False)
+    retrieval.to_csv(outputs["retrieval"], sep="\t", index=False)
+    paired = scores[scores["run"].isin(["joint", "single"])].pivot_table(
+        index=["subject", "region_type"], columns="run", values="r_median").reset_index()
+    paired["gain"] = paired["joint"] - paired["single"]
+    paired.to_csv(outputs["gain"], sep="\t", index=False)
+    joint = {s: read_store(Path(joint_stores) / f"{s}.zarr", "ube") for s in subjects}
+    labels, agreement = embedding_clusters(list(joint.values()), n_clusters, seed)
+    agreement = {k: None if isinstance(v, float) and np.isnan(v) else v  # NaN: no planted types to compare with
+                 for k, v in agreement.items()}
+    with open(outputs["clusters"], "w") as fh:
+        json.dump({**agreement, "subjects": list(subjects), "seed": seed,
+                   "method": "k-means (scikit-learn, 10 starts) on the unit-length vertex embeddings of the joint "
+                             "network, all training subjects together"}, fh, indent=2)
+    maps = {}
+    for (s, ds), lab in zip(joint.items(), labels):
+        ds["cluster"] = ("vertex", (lab + 1).astype(np.float32))
+        maps[s] = {stat: full_mesh_maps(ds, stat, N_VERTICES[mesh]) for stat in ("r", "cluster")}
+    for (s, hemi, stat), path in map_paths.items():
+        write_map(path, maps[s][stat][hemi], hemi, {
+            "Description": MAP_DESCRIPTIONS[stat], "subject": s, "hemisphere": hemi, "mesh": mesh, "seed": seed,
+            "run": "joint", "ube": cfg, **({"agreement": agreement} if stat == "cluster" else {})})
+    return scores, retrieval, maps, agreement
+
+
+MAP_DESCRIPTIONS = {
+    "r": "Pearson r between the joint Universal Brain Encoder's prediction and the measured test responses",
+    "cluster": "k-means cluster (1..k) of the joint network's vertex embedding; NaN where masked"}
+"""The sidecar's description of each map of :data:`amodal.data.UBE_MAP_STATS`."""

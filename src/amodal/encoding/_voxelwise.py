@@ -21,8 +21,9 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from ..device import resolve_device
 from .. import metrics
+from ..data import write_map
+from ..device import resolve_device
 from ..errors import DataError
 from ..features import targets_for
 from ..seeding import rng
@@ -307,6 +308,33 @@ def encode_subject(betas: xr.Dataset, features: xr.Dataset, feature_sets, *, alp
                   "per band when there are fewer trials than features, else BandedRidgeCV), no intercept, inputs "
                   "standardised with train statistics",
         "noise_ceiling": "Allen et al. 2022 ncsnr from the single test presentations"})
+
+
+MAPS = {"r": ("r", "Pearson r between predicted and measured test responses (repeats averaged)"),
+        "ceiling": ("ceiling", "noise ceiling of r (Allen et al. 2022 ncsnr, single test presentations)"),
+        "rnormalized": ("r_normalized", "r / noise ceiling, where the ceiling exceeds 0.1 (else NaN)")}
+"""Each map stat of :data:`amodal.data.ENCODING_MAP_STATS`: the encoder store's variable and the sidecar's
+description."""
+
+
+def write_encoder_maps(ds: xr.Dataset, paths: dict, n_vertices: int, sidecar: dict) -> None:
+    """Write an encoder's per-vertex maps on the whole mesh (NaN where masked), each with its sidecar.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The encoder's store (:func:`encode_subject`).
+    paths : dict
+        ``{(hemi, stat): path}`` (:func:`amodal.data.encoding_maps`).
+    n_vertices : int
+        Vertices of one hemisphere of the mesh.
+    sidecar : dict
+        What every map's sidecar records, beside its description and hemisphere.
+    """
+    for (hemi, stat), path in paths.items():
+        var, what = MAPS[stat]
+        write_map(path, full_mesh_maps(ds, var, n_vertices)[hemi], hemi,
+                  {**sidecar, "Description": what, "hemisphere": hemi})
 
 
 def vertex_region_types(ds: xr.Dataset, planted_regions=None) -> np.ndarray:

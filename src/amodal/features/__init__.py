@@ -16,9 +16,8 @@ extractors (:func:`extract`, :data:`BACKENDS` and the ``extract_*`` backends) lo
 
 from importlib import import_module
 
-from ._registry import (BACKEND_NAMES, BUILTIN, EXTRACTOR_VERSION, FEATURE_SETS, PATCH_BACKENDS,
-                        default_feature_set, minilm_path, model_definition)
-from ._targets import average_sets, open_features, targets_for
+from ._registry import BACKEND_NAMES, FEATURE_SETS, PATCH_BACKENDS, default_feature_set, minilm_path, model_definition
+from ._targets import open_features, targets_for
 
 _LAZY = {
     "extract": "._backends", "BACKENDS": "._backends", "n_prefix_tokens": "._vit",
@@ -31,8 +30,8 @@ _LAZY = {
     "extract_gabor_patches": "._patches", "extract_hf_vision_patches": "._patches",
 }
 
-__all__ = ["BACKEND_NAMES", "BUILTIN", "EXTRACTOR_VERSION", "FEATURE_SETS", "PATCH_BACKENDS", "average_sets", "default_feature_set",
-           "minilm_path", "model_definition", "open_features", "targets_for", *_LAZY]
+__all__ = ["BACKEND_NAMES", "FEATURE_SETS", "PATCH_BACKENDS", "default_feature_set", "minilm_path", "model_definition",
+           "open_features", "targets_for", *_LAZY]
 
 
 def __getattr__(name):

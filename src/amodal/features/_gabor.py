@@ -140,4 +140,5 @@ def extract_gabor(spec, captions, image_paths, device, batch_size, log):
         _progress(log, "gabor", min((j + 1) * batch_size, len(image_paths)), len(image_paths), batch_size)
     return {"vision": np.concatenate(out)}, {
         "pooling": f"mean energy on a {grid}x{grid} grid", "frequencies": list(freqs), "n_orientations": n_or,
-        "channels": "luminance, red-green, blue-yellow", "image_size": size, "filter_bank": "skimage.filters.gabor_kernel"}
+        "channels": "luminance, red-green, blue-yellow", "image_size": size,
+        "filter_bank": "skimage.filters.gabor_kernel"}

@@ -8,12 +8,11 @@ BrainCLIP-VAE, the Mind Reader mapper), trained by :func:`train` with early stop
 """
 
 from ._base import Decoder
-from ._contrastive import (BRAINCLIP_CONDITIONS, DECODERS, BrainCLIPVAE, ContrastiveDecoder, LinearMap,
-                           MindReaderMapper, TrainSettings, clamp_normalize, grid, info_nce, kl_normal, mean_recall,
-                           mse_cos, pretrain_for, pretrain_vae_decoder, thread_invariant, train,
+from ._contrastive import (DECODERS, BrainCLIPVAE, ContrastiveDecoder, LinearMap, MindReaderMapper, TrainSettings,
+                           clamp_normalize, grid, info_nce, mean_recall, pretrain_for, thread_invariant, train,
                            validation_split)
-from ._ridge import RidgeCVResult, RidgeDecoder, kfold, ridge_cv, ridge_fit, score_predictions
+from ._ridge import RidgeDecoder, kfold, ridge_cv, ridge_fit
 
-__all__ = ["BRAINCLIP_CONDITIONS", "DECODERS", "BrainCLIPVAE", "ContrastiveDecoder", "LinearMap", "MindReaderMapper",
-           "TrainSettings", "clamp_normalize", "grid", "info_nce", "kl_normal", "mean_recall", "mse_cos",
-           "pretrain_for", "pretrain_vae_decoder", "thread_invariant", "train", "validation_split", "Decoder", "RidgeCVResult", "RidgeDecoder", "kfold", "ridge_cv", "ridge_fit", "score_predictions"]
+__all__ = ["DECODERS", "BrainCLIPVAE", "clamp_normalize", "ContrastiveDecoder", "Decoder", "grid", "info_nce", "kfold",
+           "LinearMap", "mean_recall", "MindReaderMapper", "pretrain_for", "ridge_cv", "ridge_fit", "RidgeDecoder",
+           "thread_invariant", "train", "TrainSettings", "validation_split"]

@@ -13,7 +13,7 @@ class Decoder(Protocol):
     Fitted attributes end in ``_`` (scikit-learn's convention). Implementations: :class:`RidgeDecoder`.
     """
 
-    def fit(self, x: Any, y: Any) -> "Decoder":
+    def fit(self, x: Any, y: Any) -> Decoder:
         """Fit on ``x`` of shape (n_rows, n_inputs) and ``y`` of shape (n_rows, n_outputs); return self."""
         ...
 

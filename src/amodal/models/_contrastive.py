@@ -595,7 +595,7 @@ class ContrastiveDecoder:
             kw.update(kl_weight=float(self.architecture.get("kl_weight", 1e-3)))
         return TrainSettings(**kw)
 
-    def fit(self, x, y, y_text=None, ids=None) -> "ContrastiveDecoder":
+    def fit(self, x, y, y_text=None, ids=None) -> ContrastiveDecoder:
         """Fit on betas ``x`` (n, n_in), image targets ``y`` (n, dim) and text targets ``y_text``; ``ids`` are
         the rows' stimuli (validation split by stimulus; repeats are not negatives). On CPU on one thread
         (:func:`thread_invariant`)."""

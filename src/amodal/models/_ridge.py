@@ -258,7 +258,7 @@ class RidgeDecoder:
     def __init__(self, alphas, folds, scorer: str = "pairwise_accuracy", device=None, dtype=torch.float64):
         self.alphas, self.folds, self.scorer, self.device, self.dtype = alphas, folds, scorer, device, dtype
 
-    def fit(self, x, y) -> "RidgeDecoder":
+    def fit(self, x, y) -> RidgeDecoder:
         """Choose alpha by CV over ``folds`` and refit on every row.
 
         Parameters

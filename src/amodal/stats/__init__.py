@@ -7,15 +7,12 @@ maps and returns the maximum TFCE of each; :func:`simulate_fwer` checks that the
 family-wise error rate on pure-noise data.
 """
 
-from ._calibration import null_subject, simulate_fwer, subject_maps
-from ._group import NULL_VARIABLES, group_analysis, load_stores, map_name, write_gifti
-from ._permutations import (BASE, CHANCE, DIFFS, FAMILY, STREAMS, TEST_MAPS, base_values, cluster_table, clusters,
-                            family_of, ground_truth_overlap, group_configurations, group_null, min_p, p_values,
-                            significance_cutoff, t_maps, test_map, ttest_1samp)
-from ._tfce import MAX_THRESHOLDS, tfce
+from ._calibration import simulate_fwer
+from ._group import GroupResult, group_analysis, group_maps, map_name, write_group
+from ._permutations import (TEST_MAPS, clusters, group_configurations, group_null, min_p, p_values, significance_cutoff,
+                            test_map, ttest_1samp)
+from ._tfce import tfce
 
-__all__ = ["BASE", "CHANCE", "DIFFS", "FAMILY", "MAX_THRESHOLDS", "NULL_VARIABLES", "STREAMS", "TEST_MAPS",
-           "base_values", "cluster_table", "clusters", "family_of", "ground_truth_overlap", "group_analysis",
-           "group_configurations", "group_null", "load_stores", "map_name", "min_p", "null_subject", "p_values",
-           "significance_cutoff", "simulate_fwer", "subject_maps", "t_maps", "test_map", "tfce", "ttest_1samp",
-           "write_gifti"]
+__all__ = ["TEST_MAPS", "clusters", "group_analysis", "group_configurations", "group_maps", "group_null", "GroupResult",
+           "map_name", "min_p", "p_values", "significance_cutoff", "simulate_fwer", "test_map", "tfce", "ttest_1samp",
+           "write_group"]

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..data import read_store, write_func_gifti
+from ..data import read_store, write_map
 from ..errors import DataError
-from ..sidecars import sidecar_path, write_sidecar
+from ..sidecars import write_sidecar
 from ..surface import HEMI_BIDS, HEMIS, adjacency, group_surfaces
 from . import _permutations as stats
 from ._tfce import tfce
-
 
 NULL_VARIABLES = (("null", "null_metric", "perm"), ("null_imagery", "imagery_null_metric", "imagery_perm"))
 
@@ -75,21 +75,6 @@ def load_stores(paths: dict, subjects, modes, n_vertices: int, exhaustive: dict 
     return obs, null
 
 
-def write_gifti(path, data: np.ndarray, hemi: str, sidecar: dict) -> None:
-    """Write one group map as float32 GIFTI, with its JSON sidecar next to it.
-
-    Parameters
-    ----------
-    path : str or Path
-        A ``.func.gii`` path (:func:`map_name`).
-    data : array of shape (n_vertices,)
-    hemi : {"left", "right"}
-    sidecar : dict
-    """
-    write_func_gifti(path, data, hemi)
-    write_sidecar(sidecar_path(path), sidecar, sort_keys=False)
-
-
 def map_name(out_dir, hemi, mesh, desc, stat) -> Path:
     """BIDS-derivative name of a group map (underscores dropped from ``desc``).
 
@@ -112,10 +97,35 @@ def map_name(out_dir, hemi, mesh, desc, stat) -> Path:
     return Path(out_dir) / f"group_hemi-{HEMI_BIDS[hemi]}_space-{mesh}_desc-{desc}_stat-{stat}_statmap.func.gii"
 
 
-def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, seed: int, out_dir,
-                   searchlight_params: dict, log=print, region_types: dict | None = None,
-                   surfaces: dict | None = None) -> dict:
-    """The group stage: t-maps, test maps, TFCE, the Stelzer null, p-values, clusters and every output file.
+@dataclass
+class GroupResult:
+    """The group stage's results, before anything is written (:func:`group_maps`; :func:`write_group` writes them).
+
+    Attributes
+    ----------
+    maps : list of (desc, stat, hemi, values, sidecar)
+        Every map, its :func:`map_name` parts, its values of shape (n_vertices,) and its sidecar.
+    null_max : dict
+        Test map → its null maxima of TFCE, shape (n_null,).
+    clusters : pandas.DataFrame
+        The cluster table of every test map.
+    clusters_sidecar, group : dict
+        The sidecars of the cluster table and of the whole stage (``group.json``).
+    summary : dict
+        Per test map: TFCE cut-off, significant vertices, null scheme (the ``test_maps`` of ``group``).
+    """
+
+    maps: list = field(default_factory=list)
+    null_max: dict = field(default_factory=dict)
+    clusters: pd.DataFrame | None = None
+    clusters_sidecar: dict = field(default_factory=dict)
+    group: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+
+def group_maps(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, seed: int, searchlight_params: dict,
+               log=print, region_types: dict | None = None, surfaces: dict | None = None) -> GroupResult:
+    """The group stage as a computation: t-maps, test maps, TFCE, the Stelzer null, p-values and clusters.
 
     Parameters
     ----------
@@ -128,7 +138,6 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
     cfg : dict
         The config's ``stats`` section.
     seed : int
-    out_dir : str or Path
     searchlight_params : dict
         Recorded in every sidecar.
     log : callable
@@ -141,13 +150,8 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
 
     Returns
     -------
-    dict
-        Per test map: TFCE cut-off, number of significant vertices, maximum TFCE, null scheme, smallest p,
-        whether ``p_threshold`` is reachable (and the ground-truth overlap on synthetic data). Also written to
-        ``group.json``; the cluster table goes to ``clusters.tsv`` with ``clusters.json``, the maps to GIFTIs.
+    GroupResult
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     surfaces = group_surfaces(mesh) if surfaces is None else surfaces
     nv = surfaces["left"][1].shape[0]
     exhaustive = {}
@@ -178,7 +182,8 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
                                       "(1 + number of null maxima)",
                       "t_test": "one-sample t (ddof 1) against chance, no variance floor, NaN at zero variance",
                       "searchlight": searchlight_params}
-    tables, summary = [], {}
+    res = GroupResult()
+    tables = []
     for name, maxv in maxima.items():
         tm = stats.test_map(ts, name)
         cutoff = stats.significance_cutoff(maxv, cfg["p_threshold"])
@@ -195,36 +200,80 @@ def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, se
             side = dict(sidecar_common, test_map=name, components=list(stats.TEST_MAPS[name]),
                         tfce_cutoff=cutoff, tfce_cutoff_definition="significant where TFCE > tfce_cutoff",
                         **null_info[name])
-            write_gifti(map_name(out, h, mesh, name, "t"), np.nan_to_num(maps["t"][h]), h,
-                        dict(side, description=f"{name}: minimum of the component t-maps"))
-            write_gifti(map_name(out, h, mesh, name, "tfce"), maps["tfce"][h], h,
-                        dict(side, description=f"{name}: TFCE of the t-map"))
-            write_gifti(map_name(out, h, mesh, name, "logp"), -np.log10(maps["p"][h]), h,
-                        dict(side, description=f"{name}: -log10 FWER p (max TFCE over both hemispheres)"))
-            write_gifti(map_name(out, h, mesh, name, "clusters"), labels[h], h,
-                        dict(side, description=f"{name}: cluster labels of vertices with p <= {cfg['p_threshold']}"))
-        np.save(out / f"null_max_desc-{name.replace('_', '')}.npy", maxv)
-        summary[name] = {"tfce_cutoff": cutoff, "n_significant": int(sum(s.sum() for s in sig.values())),
-                         "max_tfce": float(max(maps["tfce"][h].max() for h in HEMIS)), **null_info[name],
-                         "p_threshold_reachable": name not in unreachable}
+            res.maps += [
+                (name, "t", h, np.nan_to_num(maps["t"][h]), dict(side, description=f"{name}: minimum of the "
+                                                                                   "component t-maps")),
+                (name, "tfce", h, maps["tfce"][h], dict(side, description=f"{name}: TFCE of the t-map")),
+                (name, "logp", h, -np.log10(maps["p"][h]),
+                 dict(side, description=f"{name}: -log10 FWER p (max TFCE over both hemispheres)")),
+                (name, "clusters", h, labels[h],
+                 dict(side, description=f"{name}: cluster labels of vertices with p <= {cfg['p_threshold']}"))]
+        res.null_max[name] = maxv
+        res.summary[name] = {"tfce_cutoff": cutoff, "n_significant": int(sum(s.sum() for s in sig.values())),
+                             "max_tfce": float(max(maps["tfce"][h].max() for h in HEMIS)), **null_info[name],
+                             "p_threshold_reachable": name not in unreachable}
         if region_types and atlas is not None:  # synthetic data: how well the planted truth is recovered
-            summary[name]["ground_truth"] = stats.ground_truth_overlap(sig, atlas, region_types)
+            res.summary[name]["ground_truth"] = stats.ground_truth_overlap(sig, atlas, region_types)
     for key, arr in base.items():  # mean accuracy (or difference) maps across subjects
         for h in HEMIS:
             with warnings.catch_warnings():  # a vertex masked in every subject (medial wall) has a NaN mean
                 warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
                 mean = np.nanmean(arr[:, cols[h]], axis=0)
-            write_gifti(map_name(out, h, mesh, key, "mean"), mean, h,
-                        dict(sidecar_common, description=f"{key}: mean across subjects"))
-            write_gifti(map_name(out, h, mesh, key, "t"), np.nan_to_num(ts[key][cols[h]]), h,
-                        dict(sidecar_common, description=f"{key}: one-sample t against {stats.CHANCE[key]}"))
-    table = pd.concat(tables, ignore_index=True)
-    table.to_csv(out / "clusters.tsv", sep="\t", index=False)
-    write_sidecar(out / "clusters.json", dict(
+            res.maps += [(key, "mean", h, mean, dict(sidecar_common, description=f"{key}: mean across subjects")),
+                         (key, "t", h, np.nan_to_num(ts[key][cols[h]]),
+                          dict(sidecar_common, description=f"{key}: one-sample t against {stats.CHANCE[key]}"))]
+    res.clusters = pd.concat(tables, ignore_index=True)
+    res.clusters_sidecar = dict(
         sidecar_common, description="clusters of vertices with p <= p_threshold per test map",
         test_maps={n: dict(null_info[n], p_threshold_reachable=n not in unreachable) for n in names},
         warnings=[f"{n}: p_threshold {cfg['p_threshold']:g} < smallest attainable p {mp:.3g}"
-                  for n, mp in unreachable.items()]), sort_keys=False)
-    write_sidecar(out / "group.json", dict(sidecar_common, test_maps=summary), sort_keys=False)
-    log(f"group: {summary}")
-    return summary
+                  for n, mp in unreachable.items()])
+    res.group = dict(sidecar_common, test_maps=res.summary)
+    return res
+
+
+def write_group(res: GroupResult, out_dir, mesh: str) -> None:
+    """Write the group stage's results: every map with its sidecar (:func:`map_name`), the null maxima,
+    ``clusters.tsv`` with ``clusters.json``, and ``group.json``.
+
+    Parameters
+    ----------
+    res : GroupResult
+    out_dir : str or Path
+    mesh : str
+        Names the maps.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for desc, stat, hemi, values, sidecar in res.maps:
+        write_map(map_name(out, hemi, mesh, desc, stat), values, hemi, sidecar, sort_keys=False)
+    for name, maxv in res.null_max.items():
+        np.save(out / f"null_max_desc-{name.replace('_', '')}.npy", maxv)
+    res.clusters.to_csv(out / "clusters.tsv", sep="\t", index=False)
+    write_sidecar(out / "clusters.json", res.clusters_sidecar, sort_keys=False)
+    write_sidecar(out / "group.json", res.group, sort_keys=False)
+
+
+def group_analysis(paths: dict, subjects, modes, mesh: str, atlas, cfg: dict, seed: int, out_dir,
+                   searchlight_params: dict, log=print, region_types: dict | None = None,
+                   surfaces: dict | None = None) -> dict:
+    """The group stage as the workflow runs it: :func:`group_maps`, then :func:`write_group` into ``out_dir``.
+
+    Parameters
+    ----------
+    paths, subjects, modes, mesh, atlas, cfg, seed, searchlight_params, log, region_types, surfaces
+        As :func:`group_maps` takes them.
+    out_dir : str or Path
+
+    Returns
+    -------
+    dict
+        Per test map: TFCE cut-off, number of significant vertices, maximum TFCE, null scheme, smallest p,
+        whether ``p_threshold`` is reachable (and the ground-truth overlap on synthetic data); also in
+        ``group.json``.
+    """
+    res = group_maps(paths, subjects, modes, mesh, atlas, cfg, seed, searchlight_params, log=log,
+                     region_types=region_types, surfaces=surfaces)
+    write_group(res, out_dir, mesh)
+    log(f"group: {res.summary}")
+    return res.summary

@@ -6,13 +6,13 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import xarray as xr  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
 
-from ._decoding import MODE_COLOURS, retrieval_grid  # noqa: E402
-from ._surface import save  # noqa: E402
+from ._decoding import MODE_COLOURS, retrieval_grid
+from ._surface import save
 
 SPACES = {"vision": "fMRI → image", "lang": "fMRI → text"}
 TRIALS = {"image": "image trials", "caption": "caption trials"}

@@ -12,14 +12,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
 
-from .. import metrics  # noqa: E402
-from ._surface import save  # noqa: E402
+from .. import metrics
+from ._surface import save
 
 MODE_COLOURS = {"images": "#f28e2b", "captions": "#9467bd", "agnostic": "#59a14f"}
 MODE_LABELS = {"images": "modality-specific (trained on images)", "captions": "modality-specific (trained on "

@@ -22,6 +22,8 @@ from .._gifti import write_label_gifti
 FS_HEMI = {"left": "lh", "right": "rh"}
 
 
+_NO_FOLDER = "any folder (none of dataset.freesurfer_subjects_dir, $SUBJECTS_DIR, $FREESURFER_HOME is set)"
+
 def fsaverage_folder(mesh: str) -> str:
     """FreeSurfer's subject folder of a mesh: ``fsaverage`` for fsaverage7, else the mesh name."""
     return "fsaverage" if mesh in ("fsaverage7", "fsaverage") else mesh
@@ -60,7 +62,7 @@ def find_annotations(mesh: str, name: str = "aparc", subjects_dir=None) -> dict[
             return paths
         tried.append(str(base / folder / "label"))
     raise DataError(f"no {name} annotation for {mesh}: lh.{name}.annot and rh.{name}.annot were not found in "
-                    f"{tried or 'any folder (none of dataset.freesurfer_subjects_dir, $SUBJECTS_DIR, $FREESURFER_HOME is set)'}. "
+                    f"{tried or _NO_FOLDER}. "
                     f"Install FreeSurfer (its subjects/{folder}/label/ holds them) and set $FREESURFER_HOME, or copy "
                     f"{folder}/label/lh.{name}.annot and rh.{name}.annot into a folder <dir>/{folder}/label/ and set "
                     f"`dataset.freesurfer_subjects_dir: <dir>`")

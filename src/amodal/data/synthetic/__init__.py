@@ -5,14 +5,10 @@ surface betas on fsaverage with planted visual, language and modality-invariant 
 reads real data.
 """
 
-from ._generator import (REGION_TYPES, RF_CHANNELS, RF_GRID, TEMPLATES, local_appearance, make_stimuli, make_trials,
-                         receptive_fields, region_profile, rf_responses, simulate_subject, stimulus_sources,
-                         subjects_of, template_atlas, generate)
-from ._scenes import (BACKGROUNDS, CATEGORIES, COLOURS, HPOS, SIZES, VPOS, Scene, SceneObject, appearance_vector,
-                      caption, render, sample_scene, semantic_vector, text_vector)
+from ._generator import (RF_GRID, TEMPLATES, generate, local_appearance, make_stimuli, make_trials, receptive_fields,
+                         region_profile, simulate_subject, stimulus_sources, subjects_of)
+from ._scenes import CATEGORIES, COLOURS, HPOS, VPOS, Scene, caption, render, sample_scene
 
-__all__ = ["BACKGROUNDS", "CATEGORIES", "COLOURS", "HPOS", "REGION_TYPES", "RF_CHANNELS", "RF_GRID", "SIZES",
-           "TEMPLATES", "VPOS", "Scene", "SceneObject", "appearance_vector", "caption", "generate", "local_appearance",
-           "make_stimuli", "make_trials", "receptive_fields", "region_profile", "render", "rf_responses",
-           "sample_scene", "semantic_vector", "simulate_subject", "stimulus_sources", "subjects_of",
-           "template_atlas", "text_vector"]
+__all__ = ["CATEGORIES", "COLOURS", "HPOS", "RF_GRID", "TEMPLATES", "VPOS", "caption", "generate", "local_appearance",
+           "make_stimuli", "make_trials", "receptive_fields", "region_profile", "render", "sample_scene", "Scene",
+           "simulate_subject", "stimulus_sources", "subjects_of"]
