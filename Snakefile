@@ -3,6 +3,8 @@
 
 from snakemake.utils import min_version
 
+from amodal.data import DECODER_FAMILIES, TRAINING_MODES
+
 min_version("9.27.1")  # as pyproject.toml pins it: 9.10-9.15 start more jobs than --cores allows
 
 
@@ -15,8 +17,8 @@ report: "report/workflow.rst"  # `make report` (snakemake --report results/repor
 wildcard_constraints:
     subject="sub-[A-Za-z0-9]+",
     model="[A-Za-z0-9_.-]+",
-    mode="images|captions|agnostic",
-    decoder="ridge|brainclip_linear|brainclip_vae|mindreader",
+    mode="|".join(TRAINING_MODES),
+    decoder="|".join(DECODER_FAMILIES),
     h="L|R",
     shard="[0-9]+of[0-9]+",
     run="joint|single/sub-[A-Za-z0-9]+",
@@ -27,11 +29,13 @@ include: "rules/dataset.smk"
 include: "rules/preprocess.smk"
 include: "rules/qc.smk"
 include: "rules/features.smk"
+# the studies in the papers' order: the reference study (ridge decoders, then the searchlight and group statistics),
+# the contrastive decoders, the encoders; then the report
 include: "rules/decoding.smk"
+include: "rules/searchlight.smk"
+include: "rules/contrastive.smk"
 include: "rules/encoding.smk"
 include: "rules/ube.smk"
-include: "rules/contrastive.smk"
-include: "rules/searchlight.smk"
 include: "rules/report.smk"
 
 

@@ -19,8 +19,8 @@ import time
 
 import torch
 
-from amodal.models import (BrainCLIPVAE, LinearMap, MindReaderMapper, TrainSettings, clamp_normalize, train)
-from amodal.models._contrastive import VAEDecoder, thread_invariant
+from amodal.models import (BrainCLIPVAE, LinearMap, MindReaderMapper, TrainSettings, VAEDecoder, clamp_normalize,
+                           thread_invariant, train)
 
 
 def fit_seconds(model, x, y, settings, device):

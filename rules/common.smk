@@ -1,5 +1,6 @@
-# Helpers for all the .smk files: config validation, subject list, paths. Every path of the dataset and of the
-# searchlight stores comes from the library (amodal.data), which also reads them; nothing here imports torch.
+# Helpers for all the .smk files, in sections: the configuration, the layout (every path of the dataset, of the
+# searchlight stores and of the maps comes from the library, amodal.data, which also reads them), the resources, the
+# targets and input functions of each study in the papers' order, and the report. Nothing here imports torch.
 
 import os
 import sys
@@ -11,6 +12,10 @@ from amodal import provenance as amodal_provenance
 from amodal.data.adapters import REAL_SOURCES, layout_inputs, raw_betas_dirs
 from amodal.surface import HEMI_BIDS, HEMIS, N_VERTICES
 
+
+# --------------------------------------------------------------------------------------------------------------
+# configuration
+
 amodal_config.validate(config)
 amodal_provenance.set_workflow_dir(workflow.basedir)  # the checkout whose git commit every output records
 for _key, _value in amodal_config.read_env_file(Path(workflow.basedir, "envs", "malloc.env")).items():
@@ -18,18 +23,48 @@ for _key, _value in amodal_config.read_env_file(Path(workflow.basedir, "envs", "
 
 SUBJECTS = amodal_config.subjects(config)
 SOURCE = config["dataset"]["source"]
+MESH = config["dataset"]["mesh"]
+FEATURES = config["features"]
+MODELS = FEATURES["models"]
+# NSD has image trials only: the reference study (decoders by training mode, cross-decoding, the searchlight) needs
+# caption trials and runs on ds007272 or synthetic data; on NSD the contrastive decoders train on image trials.
+REFERENCE_STUDY = SOURCE != "nsd"
+MODES = amodal_data.TRAINING_MODES if REFERENCE_STUDY else ("images",)
+if not REFERENCE_STUDY:
+    sys.stderr.write("dataset.source nsd: NSD shows no captions, so the modality-agnostic study (ridge decoders by "
+                     "training mode, searchlight, group statistics) is left out; the contrastive decoders run on image "
+                     "trials (contrastive.decoders).\n")
+SL = config["searchlight"]
+STATS = config["stats"]
+CONTRASTIVE = config["contrastive"]
+TRAINING_KEYS = ("val_fraction", "batch_size", "max_epochs", "patience", "min_delta", "weight_decay")
+ENC_MODELS = config["encoding"]["models"]
+UBE = config["ube"]
+UBE_SIZE = amodal_config.ube_size(UBE)
+# the subject held out of joint training, for transfer (the last one unless named)
+UBE_TRANSFER_SUBJECT = UBE["transfer_subject"] or SUBJECTS[-1]
+UBE_TRAIN_SUBJECTS = [s for s in SUBJECTS if s != UBE_TRANSFER_SUBJECT]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# layout
+
 RES = "results"
 # DATA is the dataset in amodal's layout. A downloaded real dataset (RAW) is brought into it under results/: its
 # stimuli and trials tables are written there, and its betas are read where they lie (rules/dataset.smk).
 RAW = config["dataset"]["path"] if SOURCE in REAL_SOURCES else None
 DATA = f"{RES}/dataset" if RAW else config["dataset"]["path"]
-MESH = config["dataset"]["mesh"]
 H_LETTERS = tuple(HEMI_BIDS[h] for h in HEMIS)  # the {h} wildcard's values
 STIMULI = str(amodal_data.stimuli_tsv(DATA))
 TRIALS = [str(amodal_data.trials_tsv(DATA, s)) for s in SUBJECTS]
 BETAS = [str(amodal_data.betas_gifti(DATA, s, h)) for s in SUBJECTS for h in HEMIS]
 ATLAS = [str(amodal_data.atlas_gifti(DATA, h)) for h in HEMIS]
 PLANTED = str(amodal_data.planted_json(DATA))
+SHARDS = [amodal_data.shard_label(k + 1, SL["n_shards"]) for k in range(SL["n_shards"])]
+CONTRASTIVE_STORE = f"{RES}/features/{CONTRASTIVE['model']}.zarr"
+UBE_STORE = f"{RES}/features/{UBE['patch_model'] or 'gabor_patches'}.zarr"  # its rules run only when it is set
+
+dataset_root = amodal_data.dataset_root
 
 
 def dataset_files(subject):
@@ -39,21 +74,51 @@ def dataset_files(subject):
     return files
 
 
-# The Snakemake report (`make report`, rules/report.smk): its sections, in reading order, and a caption per item
-# (report/<name>.rst, written as the papers' captions, with the run's settings filled in by Jinja).
-REPORT_DATA = "1. Dataset and QC"
-REPORT_DECODING = "2. Decoding (ridge)"
-REPORT_SEARCHLIGHT = "3. Searchlight and group statistics"
-REPORT_CONTRASTIVE = "4. Contrastive decoders (BrainCLIP, Mind Reader)"
-REPORT_ENCODERS = "5. Encoders (voxelwise ridge, Universal Brain Encoder)"
-REPORT_PROVENANCE = "6. Provenance"
+def planted_json():
+    """The synthetic ground truth, if this dataset has one (real data have none)."""
+    return [PLANTED] if config["dataset"]["source"] == "synthetic" else []
 
 
-def in_report(path, name, category, subcategory="Figures", subjects="all", models="all", modes="all"):
-    """``path`` marked for the report with the caption report/<name>.rst and labels a reader can filter by."""
-    return report(path, caption=f"{workflow.basedir}/report/{name}.rst", category=category,
-                  subcategory=subcategory, labels={"item": name, "subjects": subjects, "models": models,
-                                                   "training modes": modes})
+def searchlight_store(subject, mode, h, shard):
+    return amodal_data.searchlight_store_path(RES, subject, mode, h, shard)
+
+
+def all_searchlight_stores():
+    return [searchlight_store(s, m, h, k) for s in SUBJECTS for m in MODES for h in H_LETTERS for k in SHARDS]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# resources
+
+
+def per_attempt(base):
+    """A resource that grows with each retry (a job killed for memory or time is retried with more): ``base``
+    times the attempt, ``base`` a number or a function of the wildcards."""
+    return lambda wc, attempt: (base(wc) if callable(base) else base) * attempt
+
+
+def gpus_for(device):
+    """GPUs to reserve: one when the device is set to CUDA; `auto` and `cpu` reserve none (with `auto`
+    a job still uses a GPU it can see)."""
+    return 1 if str(device).startswith("cuda") else 0
+
+
+# Memory of the searchlight and group jobs grows with the mesh. Peaks measured on fsaverage7's size (MNE's ico-7, the
+# default dataset's 1,143 trials, README "fsaverage7: time, memory and shards"): a searchlight job at k = 750 5.1 GiB,
+# the group stage with 10,000 permutations 10.4 GiB. Real data with more trials need more (`--set-resources
+# searchlight:mem_mb=...`); a job killed for memory is retried with twice as much.
+# On ds007272's size (about 7,000 betas of 327,684 fsaverage7 vertices; bench/decoding.py, bench/ds007272_scale.py,
+# bench/searchlight.py --n-train 7000): a whole-brain decoder peaked at 12.4 GiB and took 8.7 min on 2 cores,
+# preprocessing holds 1.5x the betas (~13.5 GiB), a searchlight job about 20 GiB (50 min on 2 cores).
+LARGE_MESH = N_VERTICES[MESH] > N_VERTICES["fsaverage6"]
+SEARCHLIGHT_MEM_MB = 24000 if LARGE_MESH else 4000
+GROUP_MEM_MB = 16000 if LARGE_MESH else 8000
+DECODE_MEM_MB, DECODE_RUNTIME = (16000, 60) if LARGE_MESH else (3000, 20)
+PREPROCESS_MEM_MB, PREPROCESS_RUNTIME = (16000, 60) if LARGE_MESH else (2500, 10)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# targets and input functions of each study, in the papers' order
 
 
 def all_targets():
@@ -61,37 +126,11 @@ def all_targets():
         *expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=SUBJECTS),
         f"{RES}/figures/qc_dataset.png",
         *decoding_targets(),
+        *searchlight_targets(),
         *contrastive_targets(),
         *encoding_targets(),
         *ube_targets(),
-        *searchlight_targets(),
     ]
-
-
-dataset_root = amodal_data.dataset_root
-
-
-def planted_json():
-    """The synthetic ground truth, if this dataset has one (real data have none)."""
-    return [PLANTED] if config["dataset"]["source"] == "synthetic" else []
-
-
-FEATURES = config["features"]
-MODELS = FEATURES["models"]
-# NSD has image trials only: the reference study (decoders by training mode, cross-decoding, the searchlight) needs
-# caption trials and runs on ds007272 or synthetic data; on NSD the contrastive decoders train on image trials.
-REFERENCE_STUDY = SOURCE != "nsd"
-MODES = ("images", "captions", "agnostic") if REFERENCE_STUDY else ("images",)
-if not REFERENCE_STUDY:
-    sys.stderr.write("dataset.source nsd: NSD shows no captions, so the modality-agnostic study (ridge decoders by "
-                     "training mode, searchlight, group statistics) is left out; the contrastive decoders run on image "
-                     "trials (contrastive.decoders).\n")
-
-
-def gpus_for(device):
-    """GPUs to reserve: one when the device is set to CUDA; `auto` and `cpu` reserve none (with `auto`
-    a job still uses a GPU it can see)."""
-    return 1 if str(device).startswith("cuda") else 0
 
 
 def feature_definition(model):
@@ -108,6 +147,13 @@ def feature_components(wildcards):
     return [f"{RES}/features/{spec['vision_model']}.zarr", f"{RES}/features/{spec['lang_model']}.zarr"]
 
 
+# the reference study: ridge decoders by training mode (Figs 4-7, Appendix 6), then the searchlight (Figs 8-10)
+DECODING_FIGURES = ("fig4_decoder_types", "fig5_within_cross", "fig6_retrieval_images",
+                    "fig7_retrieval_captions", "app6_per_subject")
+SEARCHLIGHT_FIGURES = ("fig8_searchlight_accuracy", "fig9_modality_invariant", "fig10_imagery",
+                       "app5_neighbourhood_size")
+
+
 def decoding_targets():
     if not REFERENCE_STUDY:
         return []
@@ -118,85 +164,10 @@ def decoding_targets():
     ]
 
 
-ENC_MODELS = config["encoding"]["models"]
-
-
-def encoding_targets():
-    if not ENC_MODELS:
-        return []
-    return [f"{RES}/encoding/summary.tsv", f"{RES}/figures/encoding_voxelwise.png"]
-
-
-UBE = config["ube"]
-UBE_SIZE = amodal_config.ube_size(UBE)
-UBE_STORE = f"{RES}/features/{UBE['patch_model'] or 'gabor_patches'}.zarr"  # its rules run only when it is set
-# the subject held out of joint training, for transfer (the last one unless named)
-UBE_TRANSFER_SUBJECT = UBE["transfer_subject"] or SUBJECTS[-1]
-UBE_TRAIN_SUBJECTS = [s for s in SUBJECTS if s != UBE_TRANSFER_SUBJECT]
-
-
-def ube_run_subjects(run):
-    """The subjects of a training run of the UBE study: ``joint`` trains on every training subject together,
-    ``single/<subject>`` on one."""
-    return UBE_TRAIN_SUBJECTS if run == "joint" else [run.split("/", 1)[1]]
-
-
-def ube_run_name(run):
-    """``joint``, or ``single-<subject>`` for ``single/<subject>``: the run's random stream and its rows in the
-    tables."""
-    return "-".join(run.split("/"))
-
-
-def ube_targets():
-    if not UBE["patch_model"]:
-        return []
-    return [f"{RES}/ube/scores.tsv", f"{RES}/figures/ube.png"]
-
-
-def contrastive_targets():
-    if not config["contrastive"]["decoders"]:
-        return []
-    return [f"{RES}/contrastive/summary.tsv", *[f"{RES}/figures/{name}.png" for name in CONTRASTIVE_FIGURES]]
-
-
-CONTRASTIVE_FIGURES = ("contrastive_retrieval", "contrastive_examples_images",
-                       *(("contrastive_examples_captions",) if REFERENCE_STUDY else ()))
-CONTRASTIVE_EXAMPLE_MODE = MODES[-1]  # the examples show the agnostic decoders (on NSD: the image-trained ones)
-DECODING_FIGURES = ("fig4_decoder_types", "fig5_within_cross", "fig6_retrieval_images",
-                    "fig7_retrieval_captions", "app6_per_subject")
-
-
 def example_predictions():
     """Predictions of the agnostic decoder shown in the retrieval figures (Figs 6-7)."""
     fig = config["figures"]
     return [f"{RES}/decoding/{fig['example_subject']}/{fig['example_model']}/agnostic/predictions.zarr"]
-
-
-SL = config["searchlight"]
-STATS = config["stats"]
-# Memory of the searchlight and group jobs grows with the mesh. Peaks measured on fsaverage7's size (MNE's ico-7, the
-# default dataset's 1,143 trials, README "fsaverage7: time, memory and shards"): a searchlight job at k = 750 5.1 GiB,
-# the group stage with 10,000 permutations 10.4 GiB. Real data with more trials need more (`--set-resources
-# searchlight:mem_mb=...`); a job killed for memory is retried with twice as much.
-# On ds007272's size (about 7,000 betas of 327,684 fsaverage7 vertices; bench/decoding.py, bench/ds007272_scale.py,
-# bench/searchlight.py --n-train 7000): a whole-brain decoder peaked at 12.4 GiB and took 8.7 min on 2 cores,
-# preprocessing holds 1.5x the betas (~13.5 GiB), a searchlight job about 20 GiB (50 min on 2 cores).
-LARGE_MESH = N_VERTICES[MESH] > N_VERTICES["fsaverage6"]
-SEARCHLIGHT_MEM_MB = 24000 if LARGE_MESH else 4000
-GROUP_MEM_MB = 16000 if LARGE_MESH else 8000
-DECODE_MEM_MB, DECODE_RUNTIME = (16000, 60) if LARGE_MESH else (3000, 20)
-PREPROCESS_MEM_MB, PREPROCESS_RUNTIME = (16000, 60) if LARGE_MESH else (2500, 10)
-SHARDS = [f"{k + 1}of{SL['n_shards']}" for k in range(SL["n_shards"])]
-SEARCHLIGHT_FIGURES = ("fig8_searchlight_accuracy", "fig9_modality_invariant", "fig10_imagery",
-                       "app5_neighbourhood_size")
-
-
-def searchlight_store(subject, mode, h, shard):
-    return amodal_data.searchlight_store_path(RES, subject, mode, h, shard)
-
-
-def all_searchlight_stores():
-    return [searchlight_store(s, m, h, k) for s in SUBJECTS for m in MODES for h in H_LETTERS for k in SHARDS]
 
 
 def searchlight_params():
@@ -218,9 +189,16 @@ def searchlight_targets():
     ]
 
 
-CONTRASTIVE = config["contrastive"]
-CONTRASTIVE_STORE = f"{RES}/features/{CONTRASTIVE['model']}.zarr"
-TRAINING_KEYS = ("val_fraction", "batch_size", "max_epochs", "patience", "min_delta", "weight_decay")
+# the contrastive decoders (BrainCLIP, Mind Reader)
+CONTRASTIVE_FIGURES = ("contrastive_retrieval", "contrastive_examples_images",
+                       *(("contrastive_examples_captions",) if REFERENCE_STUDY else ()))
+CONTRASTIVE_EXAMPLE_MODE = MODES[-1]  # the examples show the agnostic decoders (on NSD: the image-trained ones)
+
+
+def contrastive_targets():
+    if not config["contrastive"]["decoders"]:
+        return []
+    return [f"{RES}/contrastive/summary.tsv", *[f"{RES}/figures/{name}.png" for name in CONTRASTIVE_FIGURES]]
 
 
 def contrastive_params(decoder):
@@ -233,6 +211,50 @@ def contrastive_params(decoder):
     if decoder.startswith("brainclip"):
         out["brainclip"] = CONTRASTIVE["brainclip"]
     return out
+
+
+# the encoders: the voxelwise ridge, then the Universal Brain Encoder
+def encoding_targets():
+    if not ENC_MODELS:
+        return []
+    return [f"{RES}/encoding/summary.tsv", f"{RES}/figures/encoding_voxelwise.png"]
+
+
+def ube_run_subjects(run):
+    """The subjects of a training run of the UBE study: ``joint`` trains on every training subject together,
+    ``single/<subject>`` on one."""
+    return UBE_TRAIN_SUBJECTS if run == "joint" else [run.split("/", 1)[1]]
+
+
+def ube_run_name(run):
+    """``joint``, or ``single-<subject>`` for ``single/<subject>``: the run's random stream and its rows in the
+    tables."""
+    return "-".join(run.split("/"))
+
+
+def ube_targets():
+    if not UBE["patch_model"]:
+        return []
+    return [f"{RES}/ube/scores.tsv", f"{RES}/figures/ube.png"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the Snakemake report (`make report`, rules/report.smk): its sections, in reading order, and a caption per item
+# (report/<name>.rst, written as the papers' captions, with the run's settings filled in by Jinja)
+
+REPORT_DATA = "1. Dataset and QC"
+REPORT_DECODING = "2. Decoding (ridge)"
+REPORT_SEARCHLIGHT = "3. Searchlight and group statistics"
+REPORT_CONTRASTIVE = "4. Contrastive decoders (BrainCLIP, Mind Reader)"
+REPORT_ENCODERS = "5. Encoders (voxelwise ridge, Universal Brain Encoder)"
+REPORT_PROVENANCE = "6. Provenance"
+
+
+def in_report(path, name, category, subcategory="Figures", subjects="all", models="all", modes="all"):
+    """``path`` marked for the report with the caption report/<name>.rst and labels a reader can filter by."""
+    return report(path, caption=f"{workflow.basedir}/report/{name}.rst", category=category,
+                  subcategory=subcategory, labels={"item": name, "subjects": subjects, "models": models,
+                                                   "training modes": modes})
 
 
 # (table, the TSV it shows, its heading, report section, labels). Only the tables of the studies this config runs.

@@ -22,8 +22,8 @@ rule contrastive_decode:
         "benchmarks/contrastive/{subject}_{decoder}_{mode}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 30 * attempt,
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(30),
         gpu=gpus_for(CONTRASTIVE["device"]),
     conda:
         "../envs/amodal.yaml"
@@ -54,8 +54,8 @@ rule summarize_contrastive:
         "benchmarks/summarize_contrastive.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(20),
     conda:
         "../envs/amodal.yaml"
     script:
@@ -76,6 +76,7 @@ rule contrastive_figures:
                            **({"modes": CONTRASTIVE_EXAMPLE_MODE} if "examples" in name else {}))
                  for name in CONTRASTIVE_FIGURES],
     params:
+        names=CONTRASTIVE_FIGURES,  # of out.figures, in order
         figures=config["figures"],
         mode=CONTRASTIVE_EXAMPLE_MODE,
     log:
@@ -84,8 +85,8 @@ rule contrastive_figures:
         "benchmarks/contrastive_figures.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(20),
     conda:
         "../envs/amodal.yaml"
     script:

@@ -22,8 +22,8 @@ if config["dataset"]["source"] == "synthetic":
             "benchmarks/generate_synthetic.tsv"
         threads: 1
         resources:
-            mem_mb=lambda wc, attempt: 3000 * attempt,
-            runtime=lambda wc, attempt: 20 * attempt,
+            mem_mb=per_attempt(3000),
+            runtime=per_attempt(20),
         conda:
             "../envs/amodal.yaml"
         script:
@@ -50,8 +50,8 @@ if RAW:  # a real download (dataset.source ds007272 or nsd), brought into the la
             "benchmarks/import_dataset.tsv"
         threads: 1
         resources:
-            mem_mb=lambda wc, attempt: 4000 * attempt,
-            runtime=lambda wc, attempt: 60 * attempt,
+            mem_mb=per_attempt(4000),
+            runtime=per_attempt(60),
         conda:
             "../envs/amodal.yaml"
         script:
@@ -69,8 +69,8 @@ if RAW:  # a real download (dataset.source ds007272 or nsd), brought into the la
             "logs/atlas_from_freesurfer.log",
         threads: 1
         resources:
-            mem_mb=lambda wc, attempt: 1000 * attempt,
-            runtime=lambda wc, attempt: 5 * attempt,
+            mem_mb=per_attempt(1000),
+            runtime=per_attempt(5),
         conda:
             "../envs/amodal.yaml"
         script:

@@ -19,8 +19,8 @@ rule decode:
         "benchmarks/decoding/{subject}_{model}_{mode}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: DECODE_MEM_MB * attempt,
-        runtime=lambda wc, attempt: DECODE_RUNTIME * attempt,
+        mem_mb=per_attempt(DECODE_MEM_MB),
+        runtime=per_attempt(DECODE_RUNTIME),
         gpu=gpus_for(config["decoding"]["device"]),
     conda:
         "../envs/amodal.yaml"
@@ -49,8 +49,8 @@ rule summarize_decoding:
         "benchmarks/summarize_decoding.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(20),
     conda:
         "../envs/amodal.yaml"
     script:
@@ -71,6 +71,7 @@ rule decoding_figures:
                               if name.startswith(("fig6", "fig7")) else {}))
                  for name in DECODING_FIGURES],
     params:
+        names=DECODING_FIGURES,  # of out.figures, in order
         figures=config["figures"],
         models=MODELS,
     log:
@@ -79,8 +80,8 @@ rule decoding_figures:
         "benchmarks/decoding_figures.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(20),
     conda:
         "../envs/amodal.yaml"
     script:

@@ -20,8 +20,8 @@ rule encode:
         "benchmarks/encoding/{subject}_{model}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(20),
         gpu=gpus_for(config["encoding"]["device"]),
     conda:
         "../envs/amodal.yaml"
@@ -50,8 +50,8 @@ rule summarize_encoding:
         "benchmarks/summarize_encoding.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(20),
     conda:
         "../envs/amodal.yaml"
     script:

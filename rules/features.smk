@@ -20,8 +20,8 @@ rule extract_features:
         "benchmarks/features/{model}.tsv"
     threads: 2
     resources:
-        mem_mb=lambda wc, attempt: 6000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        mem_mb=per_attempt(6000),
+        runtime=per_attempt(60),
         gpu=gpus_for(FEATURES["device"]),
     conda:
         "../envs/amodal.yaml"

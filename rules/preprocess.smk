@@ -21,8 +21,8 @@ rule preprocess:
         "benchmarks/preprocess/{subject}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: PREPROCESS_MEM_MB * attempt,
-        runtime=lambda wc, attempt: PREPROCESS_RUNTIME * attempt,
+        mem_mb=per_attempt(PREPROCESS_MEM_MB),
+        runtime=per_attempt(PREPROCESS_RUNTIME),
     conda:
         "../envs/amodal.yaml"
     script:

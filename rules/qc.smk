@@ -24,8 +24,8 @@ rule qc_figure:
         "benchmarks/qc_figure.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 2000 * attempt,
-        runtime=lambda wc, attempt: 10 * attempt,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
     conda:
         "../envs/amodal.yaml"
     script:

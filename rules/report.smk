@@ -15,8 +15,8 @@ rule report_tables:
         "logs/report_tables.log",
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
+        mem_mb=per_attempt(1000),
+        runtime=per_attempt(5),
     conda:
         "../envs/amodal.yaml"
     script:
@@ -36,8 +36,8 @@ rule provenance:
         "logs/provenance.log",
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
+        mem_mb=per_attempt(1000),
+        runtime=per_attempt(5),
     conda:
         "../envs/amodal.yaml"
     script:
@@ -57,8 +57,8 @@ rule manifest:
         "logs/manifest.log",
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 10 * attempt,
+        mem_mb=per_attempt(1000),
+        runtime=per_attempt(10),
     conda:
         "../envs/amodal.yaml"
     script:

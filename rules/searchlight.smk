@@ -19,8 +19,8 @@ rule searchlight:
     # on 2), so two jobs side by side finish the searchlight stage in about half the time on 2 cores.
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: SEARCHLIGHT_MEM_MB * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        mem_mb=per_attempt(SEARCHLIGHT_MEM_MB),
+        runtime=per_attempt(60),
         gpu=gpus_for(SL["device"]),
     conda:
         "../envs/amodal.yaml"
@@ -51,8 +51,8 @@ rule group_stats:
         "benchmarks/group_stats.tsv"
     threads: 2
     resources:
-        mem_mb=lambda wc, attempt: GROUP_MEM_MB * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        mem_mb=per_attempt(GROUP_MEM_MB),
+        runtime=per_attempt(60),
     conda:
         "../envs/amodal.yaml"
     script:
@@ -77,8 +77,8 @@ rule searchlight_size_sweep:
         "benchmarks/searchlight/size_sweep_{subject}.tsv"
     threads: 1  # as the searchlight rule
     resources:
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(60),
         gpu=gpus_for(SL["device"]),
     conda:
         "../envs/amodal.yaml"
@@ -98,6 +98,7 @@ rule searchlight_figures:
                               if name.startswith("app5") else {}))
                  for name in SEARCHLIGHT_FIGURES],
     params:
+        names=SEARCHLIGHT_FIGURES,  # of out.figures, in order
         mesh=MESH,
         dpi=config["figures"]["dpi"],
     log:
@@ -106,8 +107,8 @@ rule searchlight_figures:
         "benchmarks/searchlight_figures.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(20),
     conda:
         "../envs/amodal.yaml"
     script:

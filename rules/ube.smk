@@ -29,8 +29,8 @@ rule ube_train:
         "benchmarks/ube/{run}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: (4000 if wc.run == "joint" else 3000) * attempt,
-        runtime=lambda wc, attempt: (60 if wc.run == "joint" else 30) * attempt,
+        mem_mb=per_attempt(lambda wc: 4000 if wc.run == "joint" else 3000),
+        runtime=per_attempt(lambda wc: 60 if wc.run == "joint" else 30),
         gpu=gpus_for(UBE["device"]),
     conda:
         "../envs/amodal.yaml"
@@ -61,8 +61,8 @@ rule ube_transfer:
         "benchmarks/ube/transfer.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 30 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(30),
         gpu=gpus_for(UBE["device"]),
     conda:
         "../envs/amodal.yaml"
@@ -104,8 +104,8 @@ rule summarize_ube:
         "benchmarks/summarize_ube.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 20 * attempt,
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(20),
     conda:
         "../envs/amodal.yaml"
     script:

@@ -61,6 +61,17 @@ def test_schema_lists_every_feature_backend_the_registry_has():
     assert set(backend["backend"]["enum"]) == set(BACKEND_NAMES)
 
 
+def test_decoder_families_have_one_source():
+    """The schema's decoder enum and the Snakefile's wildcard copy amodal.data.DECODER_FAMILIES, which is ridge and
+    the registry's contrastive families."""
+    from amodal.data import DECODER_FAMILIES
+    from amodal.models import CONTRASTIVE_FAMILIES
+
+    assert DECODER_FAMILIES == ("ridge", *CONTRASTIVE_FAMILIES)
+    schema = yaml.safe_load(config.SCHEMA_PATH.read_text())
+    assert schema["properties"]["contrastive"]["properties"]["decoders"]["items"]["enum"] == list(DECODER_FAMILIES)
+
+
 def test_env_file_is_read_as_the_workflow_sets_it():
     env = config.read_env_file(REPO / "envs" / "malloc.env")
     assert set(env) == {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} and all(v.isdigit() for v in env.values())

@@ -11,10 +11,7 @@ log = setup_logging(snakemake)  # noqa: F821 - injected by Snakemake
 inp, p, out, wc = snakemake.input, snakemake.params, snakemake.output, snakemake.wildcards  # noqa: F821
 betas = data.read_store(inp.betas, "betas")
 feats = features.open_features(inp.features)
-stimuli = data.read_stimuli(Path(inp.stimuli).parents[1])
-labels = None
-if "categories" in stimuli.columns:
-    labels = {s: set(filter(None, c.split(";"))) for s, c in zip(stimuli["id"], stimuli["categories"])}
+labels = data.stimulus_labels(data.read_stimuli(Path(inp.stimuli).parents[1]))  # zero-shot classes, if any
 cfg = p.contrastive  # this family's part of the config (rules/contrastive.smk)
 device = str(resolve_device(cfg["device"]))
 report = track_device(device)

@@ -9,7 +9,7 @@ from amodal.workflow import setup_logging
 log = setup_logging(snakemake)  # noqa: F821 - injected by Snakemake
 inp, p, out = snakemake.input, snakemake.params, snakemake.output  # noqa: F821
 fig = p.figures
-paths = {Path(f).stem: f for f in out.figures}
+paths = dict(zip(p.names, out.figures))  # figure name -> path
 stim_dir = Path(inp.stimuli).parent
 viz.decoding_figures(
     pd.read_csv(inp.summary, sep="\t"), pd.read_csv(inp.scores, sep="\t"),

@@ -11,6 +11,6 @@ log = setup_logging(snakemake)  # noqa: F821 - injected by Snakemake
 inp, p, out = snakemake.input, snakemake.params, snakemake.output  # noqa: F821
 atlas = {h: data.read_labels(f) for h, f in zip(HEMIS, inp.atlas)}
 tables = [pd.read_csv(f, sep="\t") for f in inp.sizes]
-paths = {Path(f).stem: f for f in out.figures}
+paths = dict(zip(p.names, out.figures))  # figure name -> path
 viz.all_figures(Path(inp.clusters).parent, p.mesh, atlas, tables, paths, dpi=p.dpi)
 log.info("wrote %s", list(paths.values()))

@@ -297,7 +297,18 @@ def test_target_assignments_never_map_onto_a_repeat():
     assert not np.any(asg[1:] == target)
 
 
-@pytest.mark.parametrize("solver", ["direct", "shared"])
+def test_the_schema_offers_every_registered_solver():
+    import yaml
+
+    from amodal import config
+
+    schema = yaml.safe_load(config.SCHEMA_PATH.read_text())
+    assert schema["properties"]["searchlight"]["properties"]["solver"]["enum"] == ["auto", *searchlight.SOLVERS]
+    with pytest.raises(ValueError, match="must be one of"):
+        searchlight.choose_solver("cholesky", np.zeros((3, 2), int), None)
+
+
+@pytest.mark.parametrize("solver", list(searchlight.SOLVERS))
 def test_out_of_memory_halves_the_batch_and_goes_on(left_k250, monkeypatch, solver):
     _, _, data, coords, neigh, perms, centres = left_k250
     expected = searchlight.run(data, neigh, centres, perms, solver=solver, coords=coords, group_size=16)

@@ -26,6 +26,14 @@ def require_file(path: Path, what: str, fix: str = _FIX) -> Path:
     return path
 
 
+def stimulus_labels(stimuli: pd.DataFrame) -> dict[str, set[str]] | None:
+    """The class labels of each stimulus (the optional ``categories`` column, ``;``-separated), for zero-shot
+    classification; None when the table has no such column."""
+    if "categories" not in stimuli.columns:
+        return None
+    return {s: set(filter(None, str(c).split(";"))) for s, c in zip(stimuli["id"], stimuli["categories"])}
+
+
 def read_stimuli(root) -> pd.DataFrame:
     """Read and check the stimuli table (``id``, ``caption``, ``image_file``); ids are strings.
 

@@ -32,6 +32,9 @@ TRAINING_MODES = ("images", "captions", "agnostic")
 """The decoders' training modes (METHOD §3): trained on image trials, on caption trials, or on both."""
 MODE_MODALITIES = {"images": ("image",), "captions": ("caption",), "agnostic": ("image", "caption")}
 """The trial modalities each training mode trains on."""
+DECODER_FAMILIES = ("ridge", "brainclip_linear", "brainclip_vae", "mindreader")
+"""The decoders into the contrastive image–text space: ridge, then the families of
+:data:`amodal.models.CONTRASTIVE_FAMILIES` (the ``decoder`` wildcard of ``results/contrastive/``)."""
 
 
 def stimuli_tsv(root) -> Path:
@@ -97,6 +100,17 @@ def dataset_root(path) -> str:
 
 
 # results, as the workflow writes them
+
+def shard_label(k: int, n: int) -> str:
+    """The ``shard`` wildcard of the ``k``-th (1-based) of ``n`` searchlight shards: ``"<k>of<n>"``."""
+    return f"{k}of{n}"
+
+
+def parse_shard(label: str) -> tuple[int, int]:
+    """``(k - 1, n)`` (0-based) of a :func:`shard_label`, as :func:`amodal.searchlight.shard_centres` takes it."""
+    k, n = (int(v) for v in str(label).split("of"))
+    return k - 1, n
+
 
 def searchlight_store_path(results, subject: str, mode: str, h: str, shard: str) -> str:
     """``<results>/searchlight/<subject>/<subject>_mode-<mode>_hemi-<h>_shard-<shard>.zarr``.

@@ -8,10 +8,10 @@ image–text space and scores them in the same long format, with a ``decoder`` c
 The metrics themselves are :mod:`amodal.metrics`.
 """
 
-from ._contrastive import (CONTRASTIVE_KEYS, FAMILIES, SUMMARY_METRICS, batch_retrieval, contrastive_summary,
+from ._contrastive import (CONTRASTIVE_KEYS, SUMMARY_METRICS, batch_retrieval, contrastive_summary,
                            decode_contrastive, fit_family, retrieval_metrics, zero_shot)
 from ._decoding import KEYS, comparison, decode, subject_scores, summary
 
-__all__ = ["CONTRASTIVE_KEYS", "FAMILIES", "KEYS", "SUMMARY_METRICS", "batch_retrieval", "comparison",
+__all__ = ["CONTRASTIVE_KEYS", "KEYS", "SUMMARY_METRICS", "batch_retrieval", "comparison",
            "contrastive_summary", "decode", "decode_contrastive", "fit_family", "retrieval_metrics", "subject_scores",
            "summary", "zero_shot"]

@@ -28,10 +28,10 @@ import torch.nn.functional as F
 import xarray as xr
 
 from .. import metrics
-from ..data import MODE_MODALITIES, TRAINING_MODES
+from ..data import DECODER_FAMILIES, MODE_MODALITIES, TRAINING_MODES
 from ..errors import DataError
 from ..features import targets_for
-from ..models import (ContrastiveDecoder, RidgeDecoder, TrainSettings, grid, kfold, pretrain_for,
+from ..models import (CONTRASTIVE_FAMILIES, ContrastiveDecoder, RidgeDecoder, TrainSettings, grid, kfold, pretrain_for,
                       thread_invariant)
 from ..seeding import rng
 from ..standardize import standardize_train, train_stats
@@ -39,9 +39,7 @@ from ._decoding import KEYS, _long, _rows, summary
 
 CONTRASTIVE_KEYS = KEYS[:2] + ["decoder"] + KEYS[2:]
 """The long table's key columns: the ridge table's, plus the decoder variant (``brainclip_linear_VT``...)."""
-FAMILIES = ("ridge", "brainclip_linear", "brainclip_vae", "mindreader")
 TARGET_SETS = {"vision": "image", "lang": "text"}
-PAPER_MINDREADER = {"hidden": 64, "n_blocks": 4, "fc_hidden": 128, "stem_kernel": 4, "stem_stride": 2}
 
 
 def retrieval_metrics(pred: torch.Tensor, cand: torch.Tensor, target, ks=(1, 5, 10)) -> dict[str, np.ndarray]:
@@ -133,17 +131,15 @@ def zero_shot(pred: torch.Tensor, class_emb: torch.Tensor, labels: list[set[int]
 
 
 def _settings(family: str, cfg: dict) -> list[TrainSettings]:
-    c = cfg[family] if family in cfg else {}
-    base = TrainSettings(lr=float(c.get("lr", [1e-3])[0]), weight_decay=float(cfg.get("weight_decay", 1e-2)),
-                         batch_size=int(c.get("batch_size", cfg.get("batch_size", 128))),
-                         max_epochs=int(c.get("max_epochs", cfg.get("max_epochs", 30))),
-                         patience=int(cfg.get("patience", 5)), min_delta=float(cfg.get("min_delta", 0.0)))
-    axes = {"lr": [float(v) for v in c.get("lr", [1e-3])]}
-    if family == "mindreader":
-        axes["tau"] = [float(c.get("tau", 0.5))]
-    else:
-        axes["tau"] = [float(v) for v in c.get("tau", [0.1])]
-    return grid(base, **axes)
+    # the validated config holds every value (the schema requires them): no second default here
+    c = cfg[family]
+    lrs = [float(v) for v in c["lr"]]
+    taus = [float(v) for v in (c["tau"] if isinstance(c["tau"], list) else [c["tau"]])]  # Mind Reader: one value
+    base = TrainSettings(lr=lrs[0], weight_decay=float(cfg["weight_decay"]),
+                         batch_size=int(c.get("batch_size", cfg["batch_size"])),
+                         max_epochs=int(c.get("max_epochs", cfg["max_epochs"])), patience=int(cfg["patience"]),
+                         min_delta=float(cfg["min_delta"]))
+    return grid(base, lr=lrs, tau=taus)
 
 
 def _vt_settings(settings: list[TrainSettings], weights) -> list[TrainSettings]:
@@ -158,7 +154,7 @@ def fit_family(family: str, x, y_img, y_txt, train, ids, cfg: dict, seed: int, k
     Parameters
     ----------
     family : str
-        One of :data:`FAMILIES`.
+        One of :data:`amodal.data.DECODER_FAMILIES`.
     x : array of shape (n_rows, n_vertices)
         Standardised betas.
     y_img, y_txt : arrays of shape (n_rows, dim)
@@ -202,12 +198,13 @@ def fit_family(family: str, x, y_img, y_txt, train, ids, cfg: dict, seed: int, k
                 log(f"ridge/{tgt}: alpha {fit.alpha_:g}")
         return out
     base = _settings(family, cfg)
-    targets = ("V", "T") if family == "mindreader" else ("V", "T", "VT")
+    spec = CONTRASTIVE_FAMILIES[family]
+    targets = spec.targets
     arch = dict(cfg.get(family, {}).get("architecture", {}))
-    if family == "mindreader" and cfg["mindreader"].get("size") == "paper":
-        arch.update(PAPER_MINDREADER)  # MR §2.2 / code fmri_clip_res defaults: a GPU job
+    if cfg.get(family, {}).get("size") == "paper":
+        arch.update(spec.paper_architecture)
     vae_decoder = None
-    if family == "brainclip_vae":  # pre-trained once per job, frozen: the V, T and VT decoders share it
+    if spec.kl:  # pre-trained once per job, frozen: the V, T and VT decoders share it
         with thread_invariant(device):
             vae_decoder = pretrain_for(pretrain, arch, seed, keys, device, log)
     for tgt in targets:
@@ -259,8 +256,8 @@ def decode_contrastive(betas: xr.Dataset, features: xr.Dataset, family: str, mod
     info : dict
         Per variant: the selected hyper-parameters and validation scores, or ridge's alpha.
     """
-    if family not in FAMILIES:
-        raise ValueError(f"unknown decoder family {family!r}; known: {FAMILIES}")
+    if family not in DECODER_FAMILIES:
+        raise ValueError(f"unknown decoder family {family!r}; known: {DECODER_FAMILIES}")
     if mode not in TRAINING_MODES:
         raise ValueError(f"unknown training mode {mode!r}; known: {TRAINING_MODES}")
     for fs in TARGET_SETS:

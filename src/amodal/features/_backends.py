@@ -39,7 +39,7 @@ from ._gabor import extract_gabor
 from ._patches import extract_gabor_patches, extract_hf_vision_patches
 from ._registry import EXTRACTOR_VERSION, default_feature_set, minilm_path, model_definition
 from ._targets import average_sets, targets_for
-from ._util import batches as _batches, progress as _progress
+from ._util import backend_doc, batches as _batches, progress as _progress
 from ._vit import load_images as _load_images, n_prefix_tokens, patch_size as _patch_size
 
 
@@ -63,26 +63,11 @@ def _to_tensor(out):
 # backends: each returns {feature_set: (n_stimuli, dim) float32 array} and a dict of attrs
 
 
+@backend_doc(
+    spec="The model definition (``model_id``: a hub id, a folder, or ``builtin:all-MiniLM-L6-v2``).",
+    sets="``lang``, each an array of shape (n_stimuli, n_dims).")
 def extract_sentence_transformers(spec, captions, image_paths, device, batch_size, log):
-    """sentence-transformers models: the caption embedding, with the model's own pooling and normalisation.
-
-    Parameters
-    ----------
-    spec : dict
-        The model definition (``model_id``: a hub id, a folder, or ``builtin:all-MiniLM-L6-v2``).
-    captions : sequence of str, length n_stimuli
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        ``lang``, each an array of shape (n_stimuli, n_dims).
-    attrs : dict
-        How the vectors were pooled.
-    """
+    """sentence-transformers models: the caption embedding, with the model's own pooling and normalisation."""
     from sentence_transformers import SentenceTransformer
 
     path = spec["model_id"]
@@ -152,28 +137,13 @@ def _tokenizer(model_id):
     return tok
 
 
+@backend_doc(
+    spec="The model definition (``model_id``, ``pooling``).",
+    sets="``lang``, each an array of shape (n_stimuli, n_dims).")
 @torch.no_grad()
 def extract_hf_text(spec, captions, image_paths, device, batch_size, log):
     """Hugging Face text encoders (BERT, GPT-2, ...): the attention-masked mean (``pooling: mean``), the
-    first token (``cls``) or the last real token (``last``) of the last hidden state.
-
-    Parameters
-    ----------
-    spec : dict
-        The model definition (``model_id``, ``pooling``).
-    captions : sequence of str, length n_stimuli
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        ``lang``, each an array of shape (n_stimuli, n_dims).
-    attrs : dict
-        How the vectors were pooled.
-    """
+    first token (``cls``) or the last real token (``last``) of the last hidden state."""
     from transformers import AutoModel
 
     model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
@@ -182,28 +152,13 @@ def extract_hf_text(spec, captions, image_paths, device, batch_size, log):
     return {"lang": _hf_text(model, tok, captions, pooling, device, batch_size, log)}, {"pooling": pooling}
 
 
+@backend_doc(
+    spec="The model definition (``model_id``, ``pooling``).",
+    sets="``vision``, each an array of shape (n_stimuli, n_dims).")
 @torch.no_grad()
 def extract_hf_vision(spec, captions, image_paths, device, batch_size, log):
     """Hugging Face vision transformers (ViT, DINOv2, ...): the mean over the patch tokens
-    (``pooling: mean``; CLS and register tokens left out, see :func:`n_prefix_tokens`) or the CLS token (``cls``).
-
-    Parameters
-    ----------
-    spec : dict
-        The model definition (``model_id``, ``pooling``).
-    captions : sequence of str, length n_stimuli
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        ``vision``, each an array of shape (n_stimuli, n_dims).
-    attrs : dict
-        How the vectors were pooled.
-    """
+    (``pooling: mean``; CLS and register tokens left out, see :func:`n_prefix_tokens`) or the CLS token (``cls``)."""
     from transformers import AutoImageProcessor, AutoModel
 
     model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
@@ -214,28 +169,13 @@ def extract_hf_vision(spec, captions, image_paths, device, batch_size, log):
     return {"vision": vis}, {"pooling": _vision_pooling_note(pooling, n_prefix)}
 
 
+@backend_doc(
+    spec="The model definition (``model_id``, ``pooling``).",
+    sets="``vision`` and ``lang``, each an array of shape (n_stimuli, n_dims).")
 @torch.no_grad()
 def extract_hf_clip(spec, captions, image_paths, device, batch_size, log):
     """CLIP-style dual encoders (CLIP, SigLIP). ``pooling: cls`` takes the projected embeddings
-    (``get_image_features``/``get_text_features``); ``pooling: mean`` the mean of each tower's last hidden state.
-
-    Parameters
-    ----------
-    spec : dict
-        The model definition (``model_id``, ``pooling``).
-    captions : sequence of str, length n_stimuli
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        ``vision`` and ``lang``, each an array of shape (n_stimuli, n_dims).
-    attrs : dict
-        How the vectors were pooled.
-    """
+    (``get_image_features``/``get_text_features``); ``pooling: mean`` the mean of each tower's last hidden state."""
     from transformers import AutoImageProcessor, AutoModel
 
     model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
@@ -263,27 +203,12 @@ def extract_hf_clip(spec, captions, image_paths, device, batch_size, log):
         "pooling": f"images: {_vision_pooling_note('mean', n_prefix)}; captions: attention-masked mean of tokens"}
 
 
+@backend_doc(
+    spec="The model definition (``model_id``, ``pooling``).",
+    sets="``fused``, each an array of shape (n_stimuli, n_dims).")
 @torch.no_grad()
 def extract_hf_fused(spec, captions, image_paths, device, batch_size, log):
-    """Joint image+caption encoders (ViLT): the fused CLS token or the mean over all fused tokens.
-
-    Parameters
-    ----------
-    spec : dict
-        The model definition (``model_id``, ``pooling``).
-    captions : sequence of str, length n_stimuli
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        ``fused``, each an array of shape (n_stimuli, n_dims).
-    attrs : dict
-        How the vectors were pooled.
-    """
+    """Joint image+caption encoders (ViLT): the fused CLS token or the mean over all fused tokens."""
     from transformers import AutoImageProcessor, AutoModel
 
     model = AutoModel.from_pretrained(spec["model_id"]).to(device).eval()
@@ -306,28 +231,13 @@ def extract_hf_fused(spec, captions, image_paths, device, batch_size, log):
     return {"fused": np.concatenate(out)}, {"pooling": pooling}
 
 
+@backend_doc(
+    spec="The model definition (``model_id`` the architecture (e.g. ViT-B-32), ``pretrained`` a tag or a checkpoint "
+         "file (open_clip resolves both the same way), ``model_config`` an optional architecture JSON to register).",
+    sets="``vision`` and ``lang``, each an array of shape (n_stimuli, n_dims).")
 @torch.no_grad()
 def extract_open_clip(spec, captions, image_paths, device, batch_size, log):
-    """open_clip models: the projected image and caption embeddings.
-
-    Parameters
-    ----------
-    spec : dict
-        The model definition (``model_id`` the architecture (e.g. ViT-B-32), ``pretrained`` a tag or a checkpoint file
-        (open_clip resolves both the same way), ``model_config`` an optional architecture JSON to register).
-    captions : sequence of str, length n_stimuli
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        ``vision`` and ``lang``, each an array of shape (n_stimuli, n_dims).
-    attrs : dict
-        How the vectors were pooled.
-    """
+    """open_clip models: the projected image and caption embeddings."""
     import open_clip
 
     if spec.get("model_config"):  # a local architecture JSON (e.g. a custom or tiny model) registers its name

@@ -24,6 +24,7 @@ from PIL import Image
 from torch import nn
 
 from ..seeding import rng, torch_seed
+from ._util import backend_doc
 
 WORD = re.compile(r"[a-z]+")
 PROMPT_TEMPLATES = ("a {}.", "a photo of a {}.", "a picture of a {}.", "there is a {}.", "this scene shows a {}.",
@@ -216,28 +217,14 @@ def class_embeddings(model: DualEncoder, vocab: Vocabulary, classes, templates=P
     return torch.stack(out).numpy().astype(np.float32)
 
 
+@backend_doc(
+    spec="The model definition: ``seed`` (set by :func:`amodal.features.extract`) and any of :data:`DEFAULTS`.",
+    sets="``vision`` and ``lang`` arrays of shape (n_stimuli, dim).",
+    attrs="The training report, and ``_extra_vars`` holding the zero-shot class embeddings.",
+    device="Unused: the towers are small and train on CPU, so the space is the same on every machine.")
 def extract_dual_encoder(spec, captions, image_paths, device, batch_size, log):
     """The ``dual_encoder`` backend: train the offline dual encoder (:func:`train_dual_encoder`), then embed every
-    stimulus's image (``vision``) and caption (``lang``), and the zero-shot classes of the synthetic world.
-
-    Parameters
-    ----------
-    spec : dict
-        The model definition: ``seed`` (set by :func:`amodal.features.extract`) and any of :data:`DEFAULTS`.
-    captions : sequence of str, length n_stimuli
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-        Unused: the towers are small and train on CPU, so the space is the same on every machine.
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        ``vision`` and ``lang`` arrays of shape (n_stimuli, dim).
-    attrs : dict
-        The training report, and ``_extra_vars`` holding the zero-shot class embeddings.
-    """
+    stimulus's image (``vision``) and caption (``lang``), and the zero-shot classes of the synthetic world."""
     from ..data.synthetic import CATEGORIES
 
     images = [Image.open(p).convert("RGB") for p in image_paths]

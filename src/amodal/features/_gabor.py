@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ._util import batches as _batches, progress as _progress
+from ._util import backend_doc, batches as _batches, progress as _progress
 
 
 def gabor_bank(frequencies=(0.05, 0.1, 0.2, 0.4), n_orientations=6, bandwidth=1.0):
@@ -104,26 +104,14 @@ def colour_channels(paths, size: int, device) -> torch.Tensor:
     return torch.stack([(r + g + b) / 3, r - g, (r + g) / 2 - b], dim=1)
 
 
+@backend_doc(
+    spec="``image_size`` (default 96), ``grid`` (4), ``frequencies``, ``n_orientations`` (6).",
+    sets="``vision``: array of shape (n_stimuli, 3 * n_filters * grid**2).",
+    attrs="The filter bank's settings.",
+    captions=False)
 def extract_gabor(spec, captions, image_paths, device, batch_size, log):
     """A Gabor wavelet pyramid: energy of scikit-image Gabor filters at several spatial frequencies and
-    orientations, on a luminance and two colour-opponent channels, pooled on a grid and log-compressed.
-
-    Parameters
-    ----------
-    spec : dict
-        ``image_size`` (default 96), ``grid`` (4), ``frequencies``, ``n_orientations`` (6).
-    captions : ignored
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        ``vision``: array of shape (n_stimuli, 3 * n_filters * grid**2).
-    attrs : dict
-    """
+    orientations, on a luminance and two colour-opponent channels, pooled on a grid and log-compressed."""
     size = int(spec.get("image_size", 96))
     grid = int(spec.get("grid", 4))
     freqs = tuple(spec.get("frequencies", (0.05, 0.1, 0.2, 0.4)))

@@ -20,7 +20,7 @@ import torch
 
 from ..errors import ConfigError
 from ._gabor import colour_channels, gabor_bank, gabor_energy
-from ._util import batches as _batches, progress as _progress
+from ._util import backend_doc, batches as _batches, progress as _progress
 from ._vit import load_images as _load_images, n_prefix_tokens, patch_size as _patch_size
 
 
@@ -30,27 +30,14 @@ def _grid_coords(grid: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([[np.nan], y.ravel()]), np.concatenate([[np.nan], x.ravel()])
 
 
+@backend_doc(
+    spec="``image_size`` (default 96), ``grid`` (8), ``frequencies``, ``n_orientations`` (6).",
+    sets="Empty (no per-stimulus vector sets).",
+    attrs="With ``_extra_vars``: ``patches`` of shape (n_stimuli, n_frequencies, 1 + grid², 3 * n_orientations).",
+    captions=False)
 @torch.no_grad()
 def extract_gabor_patches(spec, captions, image_paths, device, batch_size, log):
-    """The Gabor pyramid as layers of patch tokens: one layer per spatial frequency.
-
-    Parameters
-    ----------
-    spec : dict
-        ``image_size`` (default 96), ``grid`` (8), ``frequencies``, ``n_orientations`` (6).
-    captions : ignored
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        Empty (no per-stimulus vector sets).
-    attrs : dict
-        With ``_extra_vars``: ``patches`` of shape (n_stimuli, n_frequencies, 1 + grid², 3 * n_orientations).
-    """
+    """The Gabor pyramid as layers of patch tokens: one layer per spatial frequency."""
     size = int(spec.get("image_size", 96))
     grid = int(spec.get("grid", 8))
     freqs = tuple(spec.get("frequencies", (0.05, 0.1, 0.2, 0.4)))
@@ -77,33 +64,21 @@ def extract_gabor_patches(spec, captions, image_paths, device, batch_size, log):
         "image_size": size, "frequencies": list(freqs), "n_orientations": n_or}
 
 
-@torch.no_grad()
-def extract_hf_vision_patches(spec, captions, image_paths, device, batch_size, log):
-    """Hidden layers of a Hugging Face vision transformer: the CLS token and the patch tokens of each chosen layer.
-
-    Parameters
-    ----------
-    spec : dict
-        ``model_id`` and ``layers`` (indices into ``hidden_states``, where 0 is the embedding output; the paper's
-        DINOv2 layers are [1, 6, 12, 18, 24]).
-    captions : ignored
-    image_paths : sequence of path, length n_stimuli
-    device : torch.device
-    batch_size : int
-    log : callable
-
-    Returns
-    -------
-    sets : dict
-        Empty.
-    attrs : dict
-        With ``_extra_vars``: ``patches`` of shape (n_stimuli, n_layers, 1 + n_patches, hidden size).
-
+@backend_doc(
+    spec="``model_id`` and ``layers`` (indices into ``hidden_states``, where 0 is the embedding output; the paper's "
+         "DINOv2 layers are [1, 6, 12, 18, 24]).",
+    sets="Empty.",
+    attrs="With ``_extra_vars``: ``patches`` of shape (n_stimuli, n_layers, 1 + n_patches, hidden size).",
+    captions=False,
+    extra="""
     Raises
     ------
     ConfigError
         Without ``layers``, with a layer the model does not have, or for a model without a CLS token.
-    """
+""")
+@torch.no_grad()
+def extract_hf_vision_patches(spec, captions, image_paths, device, batch_size, log):
+    """Hidden layers of a Hugging Face vision transformer: the CLS token and the patch tokens of each chosen layer."""
     from transformers import AutoImageProcessor, AutoModel
 
     layers = [int(v) for v in spec.get("layers", [])]

@@ -117,10 +117,8 @@ def pairwise_accuracy(pred, cand, standardize: bool = True, target=None) -> torc
 
     Parameters
     ----------
-    pred : tensor of shape (..., n, d)
-    cand : tensor of shape (..., m, d)
-    standardize : bool
-    target : int array of shape (n,), optional
+    pred, cand, standardize, target
+        As :func:`pairwise_accuracy_rows` takes them.
 
     Returns
     -------

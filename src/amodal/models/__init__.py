@@ -8,11 +8,13 @@ BrainCLIP-VAE, the Mind Reader mapper), trained by :func:`train` with early stop
 """
 
 from ._base import Decoder
-from ._contrastive import (DECODERS, BrainCLIPVAE, ContrastiveDecoder, LinearMap, MindReaderMapper, TrainSettings,
-                           clamp_normalize, grid, info_nce, mean_recall, pretrain_for, thread_invariant, train,
-                           validation_split)
+from ._contrastive import ContrastiveDecoder
+from ._families import CONTRASTIVE_FAMILIES, ContrastiveFamily
+from ._losses import clamp_normalize, info_nce
+from ._networks import BrainCLIPVAE, LinearMap, MindReaderMapper, VAEDecoder, pretrain_for
+from ._training import TrainSettings, grid, thread_invariant, train, validation_split
 from ._ridge import RidgeDecoder, kfold, ridge_cv, ridge_fit
 
-__all__ = ["DECODERS", "BrainCLIPVAE", "clamp_normalize", "ContrastiveDecoder", "Decoder", "grid", "info_nce", "kfold",
-           "LinearMap", "mean_recall", "MindReaderMapper", "pretrain_for", "ridge_cv", "ridge_fit", "RidgeDecoder",
-           "thread_invariant", "train", "TrainSettings", "validation_split"]
+__all__ = ["CONTRASTIVE_FAMILIES", "BrainCLIPVAE", "clamp_normalize", "ContrastiveDecoder", "ContrastiveFamily",
+           "Decoder", "grid", "info_nce", "kfold", "LinearMap", "MindReaderMapper", "pretrain_for", "ridge_cv",
+           "ridge_fit", "RidgeDecoder", "thread_invariant", "train", "TrainSettings", "VAEDecoder", "validation_split"]

@@ -6,15 +6,15 @@ and scores every neighbourhood with its per-subject null (:func:`null_permutatio
 packs the maps. :func:`size_sweep` is the neighbourhood-size analysis of Appendix 5.
 """
 
-from ._core import (IMAGERY_NULL_METRICS, NULL_METRICS, OBS_METRICS, SOLVERS, SearchlightData, centre_groups,
-                    neighbourhoods, prepare, run, searchlight_subject, shard_centres, shared_plan, take_block,
-                    take_rows, to_dataset, win_matrix, win_sums, win_sums_torch)
+from ._core import (IMAGERY_NULL_METRICS, NULL_METRICS, OBS_METRICS, SOLVERS, DirectSolver, SearchlightData,
+                    SharedSolver, centre_groups, choose_solver, neighbourhoods, prepare, run, searchlight_subject,
+                    shard_centres, shared_plan, take_block, take_rows, to_dataset, win_matrix, win_sums, win_sums_torch)
 from ._permutations import (derangement, imagery_null_is_exhaustive, imagery_orderings, null_permutations,
                             target_assignments)
 from ._size_sweep import region_summary, size_sweep
 
-__all__ = ["IMAGERY_NULL_METRICS", "NULL_METRICS", "OBS_METRICS", "SOLVERS", "centre_groups", "derangement",
-           "imagery_null_is_exhaustive", "imagery_orderings", "neighbourhoods", "null_permutations", "prepare",
-           "region_summary", "run", "searchlight_subject", "SearchlightData", "shard_centres", "shared_plan",
-           "size_sweep", "take_block", "take_rows", "target_assignments", "to_dataset", "win_matrix", "win_sums",
-           "win_sums_torch"]
+__all__ = ["IMAGERY_NULL_METRICS", "NULL_METRICS", "OBS_METRICS", "SOLVERS", "centre_groups", "choose_solver",
+           "derangement", "DirectSolver", "imagery_null_is_exhaustive", "imagery_orderings", "neighbourhoods",
+           "null_permutations", "prepare", "region_summary", "run", "searchlight_subject", "SearchlightData",
+           "shard_centres", "shared_plan", "SharedSolver", "size_sweep", "take_block", "take_rows",
+           "target_assignments", "to_dataset", "win_matrix", "win_sums", "win_sums_torch"]

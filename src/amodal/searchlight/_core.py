@@ -403,7 +403,134 @@ def take_rows(src: torch.Tensor, which: torch.Tensor | None, idx: torch.Tensor) 
     return src.reshape(-1, src.shape[-1]).index_select(0, flat).view(idx.shape + src.shape[2:])
 
 
-SOLVERS = ("auto", "direct", "shared")
+class _Ridge:
+    """What every solver needs of one run: XᵀX blocks of vertex sets (from the precomputed XᵀX, or from the betas),
+    XᵀY and the evaluation betas, and alpha."""
+
+    def __init__(self, data: SearchlightData, alpha: float, gram: str):
+        x, y = data.x, data.y
+        xt = x[data.train]
+        self.alpha, self.dev, self.pad = alpha, x.device, x.shape[1] - 1
+        self.gram_m = xt.T @ xt if gram == "full" else None  # (V+1, V+1); the padding vertex has zero rows/columns
+        self.xt_t = xt.T.contiguous() if self.gram_m is None else None  # (V+1, n_train)
+        self.xty = xt.T @ y[data.train]  # (V+1, q)
+        ev = np.concatenate([data.test_image, data.test_caption, data.imagery])
+        self.x_ev_t = x[ev].T.contiguous()  # (V+1, n_ev)
+
+    def gram_block(self, idx):
+        """(b, w) vertex indices -> the (b, w, w) XᵀX block."""
+        if self.gram_m is not None:
+            return take_block(self.gram_m, None, idx)
+        x_n = take_rows(self.xt_t, None, idx)  # (b, w, n_train)
+        return x_n @ x_n.transpose(1, 2)
+
+    def ridge(self, g):
+        """g + alpha I, in place."""
+        g.diagonal(dim1=-2, dim2=-1).add_(self.alpha)
+        return g
+
+
+class DirectSolver:
+    """Factorise every neighbourhood's (k × k) system: one unit of work a centre."""
+
+    name = "direct"
+
+    def __init__(self, neigh: np.ndarray, centres: np.ndarray, coords=None, group_size: int = 32):
+        self.neigh, self.centres = neigh, centres
+        self.units, self.per_unit = np.arange(centres.size), 1
+
+    def block_entries(self) -> int:
+        """Entries of the XᵀX blocks this run builds (to choose between them and the full XᵀX)."""
+        return self.centres.size * self.neigh.shape[1] ** 2
+
+    def predict(self, r: _Ridge, units) -> tuple[np.ndarray, torch.Tensor]:
+        """The positions (into the centres) of ``units`` and their predictions (b, n_ev, q)."""
+        nb = self.neigh[self.centres[units]]
+        nb = torch.as_tensor(np.where(nb < 0, r.pad, nb), device=r.dev)  # (b, k)
+        lchol = torch.linalg.cholesky(r.ridge(r.gram_block(nb)))
+        # (G + aI)^-1 X_evᵀ from the Cholesky factor (n_ev = 143 right-hand sides), then one matmul with XᵀY
+        w = torch.cholesky_solve(take_rows(r.x_ev_t, None, nb), lchol)  # (b, k, n_ev)
+        return units, w.transpose(1, 2) @ take_rows(r.xty, None, nb)  # (b, n_ev, q)
+
+
+class SharedSolver:
+    """Group nearby centres (``group_size``, by ``coords``) and eliminate the vertices that every neighbourhood of a
+    group shares once per group (a block Cholesky / Schur complement), so that each centre only factorises the
+    block of its own remaining vertices: exact, and several times fewer flops at k = 750. One unit of work a
+    group."""
+
+    name = "shared"
+
+    def __init__(self, neigh: np.ndarray, centres: np.ndarray, coords=None, group_size: int = 32):
+        self.plan = shared_plan(neigh, centres, coords, group_size)
+        self.units, self.per_unit = list(range(len(self.plan.groups))), group_size
+
+    def block_entries(self) -> int:
+        """Entries of the XᵀX blocks this run builds."""
+        return sum((s.size + r.size) ** 2 for s, r in zip(self.plan.shared, self.plan.rest))
+
+    def _group_stage(self, r: _Ridge, gs):
+        # eliminate S once per group. With L Lᵀ = G_SS + aI and Z = L⁻¹[G_SU, B_S, X_ev,Sᵀ]:
+        #   S0 = G_UU - Z_UᵀZ_U (the Schur complement, without aI), R = B_U - Z_UᵀZ_B,
+        #   E = X_ev,Uᵀ - Z_UᵀZ_ev, P0 = Z_evᵀZ_B (the prediction from S alone)
+        plan = self.plan
+        ns = plan.shared[gs[0]].size
+        w_idx = torch.as_tensor(np.stack([np.concatenate([plan.shared[j], plan.rest[j]]) for j in gs]), device=r.dev)
+        gw = r.gram_block(w_idx)
+        lchol = torch.linalg.cholesky(r.ridge(gw[:, :ns, :ns]))
+        s_t, u_t = w_idx[:, :ns], w_idx[:, ns:]
+        nu, q = u_t.shape[1], r.xty.shape[1]
+        z = torch.linalg.solve_triangular(
+            lchol, torch.cat([gw[:, :ns, ns:], take_rows(r.xty, None, s_t), take_rows(r.x_ev_t, None, s_t)], -1),
+            upper=False)
+        z_u, z_b, z_ev = z[..., :nu], z[..., nu: nu + q], z[..., nu + q:]
+        zt = z_u.transpose(1, 2)
+        s0 = torch.baddbmm(gw[:, ns:, ns:], zt, z_u, alpha=-1).contiguous()
+        rr = torch.baddbmm(take_rows(r.xty, None, u_t), zt, z_b, alpha=-1)  # (g, u, q)
+        e = torch.baddbmm(take_rows(r.x_ev_t, None, u_t), zt, z_ev, alpha=-1)  # (g, u, n_ev)
+        return s0, rr, e, z_ev.transpose(1, 2) @ z_b  # P0: (g, n_ev, q)
+
+    def predict(self, r: _Ridge, gs) -> tuple[np.ndarray, torch.Tensor]:
+        """The positions (into the centres) of the centres of groups ``gs`` and their predictions (b, n_ev, q)."""
+        # groups of one shape at a time; then centres of one (padded) size at a time. Each centre's own
+        # vertices D (positions in U) give M = S0[D, D] + aI, and its prediction P0 + E[D]ᵀ M⁻¹ R[D]
+        plan = self.plan
+        out_pos, out_pred = [], []
+        for _, sub in itertools.groupby(gs, key=lambda j: (plan.shared[j].size, plan.rest[j].size)):
+            sub = list(sub)
+            s0, rr, e, p0 = self._group_stage(r, sub)
+            slot = plan.rest[sub[0]].size - 1  # a padding slot of U (the same position in every group here)
+            gi_all = np.concatenate([np.full(plan.groups[j].size, i) for i, j in enumerate(sub)])
+            pos_all = np.concatenate([plan.groups[j] for j in sub])
+            own = np.full((gi_all.size, max(plan.own[j].shape[1] for j in sub)), -1, np.int64)
+            row = 0
+            for j in sub:
+                own[row: row + plan.own[j].shape[0], : plan.own[j].shape[1]] = plan.own[j]
+                row += plan.own[j].shape[0]
+            width = _bucket(np.maximum((own >= 0).sum(1), 1), 16)
+            for w in np.unique(width):
+                pick = np.flatnonzero(width == w)
+                d_np = np.where(own[pick, :w] >= 0, own[pick, :w], slot)
+                gi, d = torch.as_tensor(gi_all[pick], device=r.dev), torch.as_tensor(d_np, device=r.dev)
+                lc = torch.linalg.cholesky(r.ridge(take_block(s0, gi, d)))
+                wgt = torch.cholesky_solve(take_rows(e, gi, d), lc)  # (c, d, n_ev)
+                out_pred.append(torch.baddbmm(p0.index_select(0, gi), wgt.transpose(1, 2), take_rows(rr, gi, d)))
+                out_pos.append(pos_all[pick])
+        return np.concatenate(out_pos), torch.cat(out_pred)
+
+
+SOLVERS = {s.name: s for s in (DirectSolver, SharedSolver)}
+"""The searchlight's solvers by name (``searchlight.solver``; ``auto`` chooses one: :func:`choose_solver`)."""
+
+
+def choose_solver(solver: str, neigh: np.ndarray, coords) -> str:
+    """``solver``, or for ``auto``: ``shared`` for neighbourhoods of 64 vertices or more when ``coords`` is given,
+    else ``direct``."""
+    if solver != "auto" and solver not in SOLVERS:
+        raise ValueError(f"searchlight solver must be one of {('auto', *SOLVERS)}, got {solver!r}")
+    if solver == "auto":
+        return "shared" if coords is not None and np.median((neigh >= 0).sum(1)) >= 64 else "direct"
+    return solver
 
 
 def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, alpha: float = 1.0,
@@ -415,11 +542,9 @@ def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, al
     neighbourhood's (or group's) block from the betas (needed at fsaverage7, where XᵀX would take 100 GB);
     ``auto`` picks ``full`` when it fits in ``gram_max_bytes`` and costs fewer flops than the blocks.
 
-    ``solver``: ``direct`` factorises every neighbourhood's (k × k) system. ``shared`` groups nearby centres
-    (``group_size``, by ``coords``) and eliminates the vertices that all neighbourhoods of a group share once per
-    group (a block Cholesky / Schur complement), so each centre only factorises the block of its own remaining
-    vertices: exact, and several times fewer flops at k = 750. ``auto``: ``shared`` for neighbourhoods of 64
-    vertices or more when ``coords`` is given. On CUDA out-of-memory the batch halves and the run goes on.
+    ``solver``: one of :data:`SOLVERS` (:class:`DirectSolver` factorises every neighbourhood's system,
+    :class:`SharedSolver` eliminates what a group of nearby centres shares once per group), or ``auto``
+    (:func:`choose_solver`). On CUDA out-of-memory the batch halves and the run goes on.
 
     Parameters
     ----------
@@ -444,28 +569,17 @@ def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, al
         ``obs``: metric → array of shape (n_centres,); ``null``: metric → array of shape (P, n_centres) (or
         (P_imagery, n_centres) for imagery metrics); ``solver``: the solver used.
     """
-    if solver not in SOLVERS:
-        raise ValueError(f"searchlight solver must be one of {SOLVERS}, got {solver!r}")
-    x, y, dev = data.x, data.y, data.x.device
-    xt = x[data.train]
-    if solver == "auto":
-        solver = "shared" if coords is not None and np.median((neigh >= 0).sum(1)) >= 64 else "direct"
+    x, y = data.x, data.y
+    solver = choose_solver(solver, neigh, coords)
     if solver == "shared" and (coords is None or coords.shape[0] != x.shape[1] - 1):
         raise ValueError("the shared solver needs the coordinates of every vertex of data.x (coords=, "
                          f"{x.shape[1] - 1} rows) to group nearby centres; got "
                          f"{'none' if coords is None else coords.shape[0]}")
-    plan = shared_plan(neigh, centres, coords, group_size) if solver == "shared" else None
+    sol = SOLVERS[solver](neigh, centres, coords, group_size)
     if gram == "auto":  # the cheaper of XᵀX over the hemisphere and the blocks this run needs, if it fits
-        blocks = sum((s.size + r.size) ** 2 for s, r in zip(plan.shared, plan.rest)) if plan else \
-            centres.size * neigh.shape[1] ** 2
         fits = x.shape[1] ** 2 * x.element_size() <= gram_max_bytes
-        gram = "full" if fits and x.shape[1] ** 2 <= blocks else "local"
-    gram_m = xt.T @ xt if gram == "full" else None  # (V+1, V+1); the padding vertex has zero rows and columns
-    xt_t = xt.T.contiguous() if gram_m is None else None  # (V+1, n_train)
-    xty = xt.T @ y[data.train]  # (V+1, q)
-    pad = x.shape[1] - 1
-    ev = np.concatenate([data.test_image, data.test_caption, data.imagery])
-    x_ev_t = x[ev].T.contiguous()  # (V+1, n_ev)
+        gram = "full" if fits and x.shape[1] ** 2 <= sol.block_entries() else "local"
+    problem = _Ridge(data, alpha, gram)
     n_i, n_c, n_m = data.test_image.size, data.test_caption.size, data.imagery.size
     cand_i, cand_c, cand_m = y[data.cand_image], y[data.cand_caption], y[data.cand_imagery]
     # imagery against the imagery targets plus each unique test stimulus (3 + 70)
@@ -483,84 +597,12 @@ def run(data: SearchlightData, neigh: np.ndarray, centres: np.ndarray, perms, al
     null = {k: np.full((n_perm, centres.size), np.nan, np.float32) for k in NULL_METRICS}
     null.update({k: np.full((n_ima_perm, centres.size), np.nan, np.float32) for k in IMAGERY_NULL_METRICS})
 
-    def gram_block(idx):  # (b, w) vertex indices -> (b, w, w) XᵀX block
-        if gram_m is not None:
-            return take_block(gram_m, None, idx)
-        x_n = take_rows(xt_t, None, idx)  # (b, w, n_train)
-        return x_n @ x_n.transpose(1, 2)
-
-    def ridge(g):  # g + aI in place
-        g.diagonal(dim1=-2, dim2=-1).add_(alpha)
-        return g
-
-    def predict_direct(pos):
-        nb = torch.as_tensor(np.where(neigh[centres[pos]] < 0, pad, neigh[centres[pos]]), device=dev)  # (b, k)
-        lchol = torch.linalg.cholesky(ridge(gram_block(nb)))
-        # (G + aI)^-1 X_evᵀ from the Cholesky factor (n_ev = 143 right-hand sides), then one matmul with XᵀY
-        w = torch.cholesky_solve(take_rows(x_ev_t, None, nb), lchol)  # (b, k, n_ev)
-        return w.transpose(1, 2) @ take_rows(xty, None, nb)  # (b, n_ev, q)
-
-    def group_stage(gs):
-        # eliminate S once per group. With L Lᵀ = G_SS + aI and Z = L⁻¹[G_SU, B_S, X_ev,Sᵀ]:
-        #   S0 = G_UU - Z_UᵀZ_U (the Schur complement, without aI), R = B_U - Z_UᵀZ_B,
-        #   E = X_ev,Uᵀ - Z_UᵀZ_ev, P0 = Z_evᵀZ_B (the prediction from S alone)
-        ns = plan.shared[gs[0]].size
-        w_idx = torch.as_tensor(np.stack([np.concatenate([plan.shared[j], plan.rest[j]]) for j in gs]), device=dev)
-        gw = gram_block(w_idx)
-        lchol = torch.linalg.cholesky(ridge(gw[:, :ns, :ns]))
-        s_t, u_t = w_idx[:, :ns], w_idx[:, ns:]
-        nu, q = u_t.shape[1], xty.shape[1]
-        z = torch.linalg.solve_triangular(
-            lchol, torch.cat([gw[:, :ns, ns:], take_rows(xty, None, s_t), take_rows(x_ev_t, None, s_t)], -1),
-            upper=False)
-        z_u, z_b, z_ev = z[..., :nu], z[..., nu: nu + q], z[..., nu + q:]
-        zt = z_u.transpose(1, 2)
-        s0 = torch.baddbmm(gw[:, ns:, ns:], zt, z_u, alpha=-1).contiguous()
-        r = torch.baddbmm(take_rows(xty, None, u_t), zt, z_b, alpha=-1)  # (g, u, q)
-        e = torch.baddbmm(take_rows(x_ev_t, None, u_t), zt, z_ev, alpha=-1)  # (g, u, n_ev)
-        return s0, r, e, z_ev.transpose(1, 2) @ z_b  # P0: (g, n_ev, q)
-
-    def predict_shared(gs):
-        # groups of one shape at a time; then centres of one (padded) size at a time. Each centre's own
-        # vertices D (positions in U) give M = S0[D, D] + aI, and its prediction P0 + E[D]ᵀ M⁻¹ R[D]
-        out_pos, out_pred = [], []
-        for _, sub in itertools.groupby(gs, key=lambda j: (plan.shared[j].size, plan.rest[j].size)):
-            sub = list(sub)
-            s0, r, e, p0 = group_stage(sub)
-            slot = plan.rest[sub[0]].size - 1  # a padding slot of U (the same position in every group here)
-            gi_all = np.concatenate([np.full(plan.groups[j].size, i) for i, j in enumerate(sub)])
-            pos_all = np.concatenate([plan.groups[j] for j in sub])
-            own = np.full((gi_all.size, max(plan.own[j].shape[1] for j in sub)), -1, np.int64)
-            row = 0
-            for j in sub:
-                own[row: row + plan.own[j].shape[0], : plan.own[j].shape[1]] = plan.own[j]
-                row += plan.own[j].shape[0]
-            width = _bucket(np.maximum((own >= 0).sum(1), 1), 16)
-            for w in np.unique(width):
-                pick = np.flatnonzero(width == w)
-                d_np = np.where(own[pick, :w] >= 0, own[pick, :w], slot)
-                gi, d = torch.as_tensor(gi_all[pick], device=dev), torch.as_tensor(d_np, device=dev)
-                lc = torch.linalg.cholesky(ridge(take_block(s0, gi, d)))
-                wgt = torch.cholesky_solve(take_rows(e, gi, d), lc)  # (c, d, n_ev)
-                out_pred.append(torch.baddbmm(p0.index_select(0, gi), wgt.transpose(1, 2), take_rows(r, gi, d)))
-                out_pos.append(pos_all[pick])
-        return np.concatenate(out_pos), torch.cat(out_pred)
-
-    if solver == "shared":
-        units = list(range(len(plan.groups)))
-        per_unit = group_size
-    else:
-        units = np.arange(centres.size)
-        per_unit = 1
+    units, per_unit = sol.units, sol.per_unit
     start, b, done = 0, max(1, int(batch_size) // per_unit), 0
     while start < len(units):
         stop = min(start + b, len(units))
         try:
-            if solver == "shared":
-                pos, pred = predict_shared(units[start:stop])
-            else:
-                pos = units[start:stop]
-                pred = predict_direct(pos)
+            pos, pred = sol.predict(problem, units[start:stop])
             res = {}
             res["acc_image"] = _scores(pred[:, :n_i], cand_i, asg_i)
             res["acc_caption"] = _scores(pred[:, n_i: n_i + n_c], cand_c, asg_c)

@@ -32,7 +32,6 @@ from ... import data as dataset
 from .._layout import subject_ids
 from . import _scenes as scenes
 
-REGION_TYPES = ("visual", "language", "invariant")
 
 
 @dataclass(frozen=True)
