@@ -524,8 +524,21 @@ SOLVERS = {s.name: s for s in (DirectSolver, SharedSolver)}
 
 
 def choose_solver(solver: str, neigh: np.ndarray, coords) -> str:
-    """``solver``, or for ``auto``: ``shared`` for neighbourhoods of 64 vertices or more when ``coords`` is given,
-    else ``direct``."""
+    """The solver a run uses: ``solver``, or for ``auto`` ``shared`` for neighbourhoods of 64 vertices or more when
+    ``coords`` is given, else ``direct``.
+
+    Parameters
+    ----------
+    solver : {"auto", "direct", "shared"}
+    neigh : int array of shape (n_vertices, width)
+        The neighbourhoods (-1 pads).
+    coords : array of shape (n_vertices, 3), optional
+
+    Returns
+    -------
+    str
+        A key of :data:`SOLVERS`.
+    """
     if solver != "auto" and solver not in SOLVERS:
         raise ValueError(f"searchlight solver must be one of {('auto', *SOLVERS)}, got {solver!r}")
     if solver == "auto":
