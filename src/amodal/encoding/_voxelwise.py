@@ -331,10 +331,9 @@ def write_encoder_maps(ds: xr.Dataset, paths: dict, n_vertices: int, sidecar: di
     sidecar : dict
         What every map's sidecar records, beside its description and hemisphere.
     """
+    full = {stat: full_mesh_maps(ds, MAPS[stat][0], n_vertices) for stat in {stat for _, stat in paths}}
     for (hemi, stat), path in paths.items():
-        var, what = MAPS[stat]
-        write_map(path, full_mesh_maps(ds, var, n_vertices)[hemi], hemi,
-                  {**sidecar, "Description": what, "hemisphere": hemi})
+        write_map(path, full[stat][hemi], hemi, {**sidecar, "Description": MAPS[stat][1], "hemisphere": hemi})
 
 
 def vertex_region_types(ds: xr.Dataset, planted_regions=None) -> np.ndarray:
