@@ -43,5 +43,5 @@ rule all:
     input:
         all_targets(),
         report_targets(),
-        f"{RES}/manifest.json",  # last: it lists every output with its size and checksum
+        res("manifest"),  # last: it lists every output with its size and checksum
     default_target: True

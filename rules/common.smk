@@ -50,10 +50,17 @@ UBE_TRAIN_SUBJECTS = [s for s in SUBJECTS if s != UBE_TRANSFER_SUBJECT]
 # layout
 
 RES = "results"
+
+
+def res(name, /, **fields):
+    """The path of result ``name`` under RES (amodal.data.RESULT_PATHS: the library's table of every results path);
+    a field not given stays a wildcard."""
+    return amodal_data.result_path(RES, name, **fields)
+
 # DATA is the dataset in amodal's layout. A downloaded real dataset (RAW) is brought into it under results/: its
 # stimuli and trials tables are written there, and its betas are read where they lie (rules/dataset.smk).
 RAW = config["dataset"]["path"] if SOURCE in REAL_SOURCES else None
-DATA = f"{RES}/dataset" if RAW else config["dataset"]["path"]
+DATA = res("dataset") if RAW else config["dataset"]["path"]
 H_LETTERS = tuple(HEMI_BIDS[h] for h in HEMIS)  # the {h} wildcard's values
 STIMULI = str(amodal_data.stimuli_tsv(DATA))
 TRIALS = [str(amodal_data.trials_tsv(DATA, s)) for s in SUBJECTS]
@@ -61,8 +68,8 @@ BETAS = [str(amodal_data.betas_gifti(DATA, s, h)) for s in SUBJECTS for h in HEM
 ATLAS = [str(amodal_data.atlas_gifti(DATA, h)) for h in HEMIS]
 PLANTED = str(amodal_data.planted_json(DATA))
 SHARDS = [amodal_data.shard_label(k + 1, SL["n_shards"]) for k in range(SL["n_shards"])]
-CONTRASTIVE_STORE = f"{RES}/features/{CONTRASTIVE['model']}.zarr"
-UBE_STORE = f"{RES}/features/{UBE['patch_model'] or 'gabor_patches'}.zarr"  # its rules run only when it is set
+CONTRASTIVE_STORE = res("features", model=CONTRASTIVE['model'])
+UBE_STORE = res("features", model=UBE['patch_model'] or 'gabor_patches')  # its rules run only when it is set
 
 dataset_root = amodal_data.dataset_root
 
@@ -123,8 +130,8 @@ PREPROCESS_MEM_MB, PREPROCESS_RUNTIME = (16000, 60) if LARGE_MESH else (2500, 10
 
 def all_targets():
     return [
-        *expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=SUBJECTS),
-        f"{RES}/figures/qc_dataset.png",
+        *expand(res("betas"), subject=SUBJECTS),
+        res("figure", name="qc_dataset"),
         *decoding_targets(),
         *searchlight_targets(),
         *contrastive_targets(),
@@ -144,7 +151,7 @@ def feature_components(wildcards):
     spec = feature_definition(wildcards.model)
     if spec["backend"] != "combine":
         return []
-    return [f"{RES}/features/{spec['vision_model']}.zarr", f"{RES}/features/{spec['lang_model']}.zarr"]
+    return [res("features", model=spec['vision_model']), res("features", model=spec['lang_model'])]
 
 
 # the reference study: ridge decoders by training mode (Figs 4-7, Appendix 6), then the searchlight (Figs 8-10)
@@ -158,16 +165,16 @@ def decoding_targets():
     if not REFERENCE_STUDY:
         return []
     return [
-        f"{RES}/decoding/scores.tsv",
-        f"{RES}/decoding/summary.tsv",
-        *[f"{RES}/figures/{name}.png" for name in DECODING_FIGURES],
+        res("decoding_scores"),
+        res("decoding_summary"),
+        *[res("figure", name=name) for name in DECODING_FIGURES],
     ]
 
 
 def example_predictions():
     """Predictions of the agnostic decoder shown in the retrieval figures (Figs 6-7)."""
     fig = config["figures"]
-    return [f"{RES}/decoding/{fig['example_subject']}/{fig['example_model']}/agnostic/predictions.zarr"]
+    return [res("decoding_predictions", subject=fig['example_subject'], model=fig['example_model'], mode="agnostic")]
 
 
 def searchlight_params():
@@ -184,8 +191,8 @@ def searchlight_targets():
     if not REFERENCE_STUDY:
         return []
     return [
-        f"{RES}/searchlight/group/clusters.tsv",
-        *[f"{RES}/figures/{name}.png" for name in SEARCHLIGHT_FIGURES],
+        res("group_clusters"),
+        *[res("figure", name=name) for name in SEARCHLIGHT_FIGURES],
     ]
 
 
@@ -198,7 +205,7 @@ CONTRASTIVE_EXAMPLE_MODE = MODES[-1]  # the examples show the agnostic decoders 
 def contrastive_targets():
     if not config["contrastive"]["decoders"]:
         return []
-    return [f"{RES}/contrastive/summary.tsv", *[f"{RES}/figures/{name}.png" for name in CONTRASTIVE_FIGURES]]
+    return [res("contrastive_summary"), *[res("figure", name=name) for name in CONTRASTIVE_FIGURES]]
 
 
 def contrastive_params(decoder):
@@ -217,7 +224,7 @@ def contrastive_params(decoder):
 def encoding_targets():
     if not ENC_MODELS:
         return []
-    return [f"{RES}/encoding/summary.tsv", f"{RES}/figures/encoding_voxelwise.png"]
+    return [res("encoding_summary"), res("figure", name="encoding_voxelwise")]
 
 
 def ube_run_subjects(run):
@@ -235,7 +242,7 @@ def ube_run_name(run):
 def ube_targets():
     if not UBE["patch_model"]:
         return []
-    return [f"{RES}/ube/scores.tsv", f"{RES}/figures/ube.png"]
+    return [res("ube_table", table="scores"), res("figure", name="ube")]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -259,19 +266,19 @@ def in_report(path, name, category, subcategory="Figures", subjects="all", model
 
 # (table, the TSV it shows, its heading, report section, labels). Only the tables of the studies this config runs.
 REPORT_TABLES = [
-    ("trial_counts", f"{RES}/qc/trial_counts.tsv", "Trial counts per subject", REPORT_DATA, {}),
-    *([("decoding_summary", f"{RES}/decoding/summary.tsv", "Ridge decoders: mean across subjects with bootstrap CIs",
+    ("trial_counts", res("trial_counts"), "Trial counts per subject", REPORT_DATA, {}),
+    *([("decoding_summary", res("decoding_summary"), "Ridge decoders: mean across subjects with bootstrap CIs",
         REPORT_DECODING, {}),
-       ("clusters", f"{RES}/searchlight/group/clusters.tsv", "Significant clusters of each test map",
+       ("clusters", res("group_clusters"), "Significant clusters of each test map",
         REPORT_SEARCHLIGHT, {"models": config["searchlight"]["model"]})] if REFERENCE_STUDY else []),
-    *([("contrastive_summary", f"{RES}/contrastive/summary.tsv",
+    *([("contrastive_summary", res("contrastive_summary"),
         "Contrastive decoders: mean across subjects with bootstrap CIs", REPORT_CONTRASTIVE, {})]
       if contrastive_targets() else []),
-    *([("encoding_summary", f"{RES}/encoding/summary.tsv", "Voxelwise encoder: r per subject and region type",
+    *([("encoding_summary", res("encoding_summary"), "Voxelwise encoder: r per subject and region type",
         REPORT_ENCODERS, {"models": ", ".join(ENC_MODELS)}),
-       ("encoding_retrieval", f"{RES}/encoding/retrieval.tsv", "Voxelwise encoder: image retrieval",
+       ("encoding_retrieval", res("encoding_retrieval"), "Voxelwise encoder: image retrieval",
         REPORT_ENCODERS, {"models": ", ".join(ENC_MODELS)})] if ENC_MODELS else []),
-    *([(name, f"{RES}/ube/{tsv}.tsv", title, REPORT_ENCODERS, {"models": str(UBE["patch_model"])})
+    *([(name, res("ube_table", table=tsv), title, REPORT_ENCODERS, {"models": str(UBE["patch_model"])})
        for name, tsv, title in (("ube_scores", "scores", "Universal Brain Encoder: r per run and region type"),
                                 ("ube_retrieval", "retrieval", "Universal Brain Encoder: image retrieval"),
                                 ("ube_gain", "joint_vs_single", "Universal Brain Encoder: joint minus single"))]
@@ -280,5 +287,5 @@ REPORT_TABLES = [
 
 
 def report_targets():
-    return [f"{RES}/provenance.json", f"{RES}/report/provenance.html",
-            *[f"{RES}/report/{name}.html" for name, *_ in REPORT_TABLES]]
+    return [res("provenance"), res("report_page", name="provenance"),
+            *[res("report_page", name=name) for name, *_ in REPORT_TABLES]]

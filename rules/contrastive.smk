@@ -3,19 +3,19 @@
 
 rule contrastive_decode:
     input:
-        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
+        betas=res("betas"),
         features=CONTRASTIVE_STORE,
         stimuli=STIMULI,
     output:
-        predictions=directory(f"{RES}/contrastive/{{subject}}/{{decoder}}/{{mode}}/predictions.zarr"),
-        trial_scores=f"{RES}/contrastive/{{subject}}/{{decoder}}/{{mode}}/trial_scores.tsv",
-        info=f"{RES}/contrastive/{{subject}}/{{decoder}}/{{mode}}/decoder.json",
+        predictions=directory(res("contrastive_predictions")),
+        trial_scores=res("contrastive_trial_scores"),
+        info=res("contrastive_info"),
     params:
         contrastive=lambda wc: contrastive_params(wc.decoder),
         retrieval_k=config["decoding"]["retrieval_k"],
         seed=config["seed"],
         # a checkpoint per epoch, outside the declared outputs: a killed job resumes where it stopped
-        checkpoints=lambda wc: f"{RES}/checkpoints/contrastive/{wc.subject}/{wc.decoder}/{wc.mode}",
+        checkpoints=lambda wc: res("contrastive_checkpoints", subject=wc.subject, decoder=wc.decoder, mode=wc.mode),
     log:
         "logs/contrastive/{subject}_{decoder}_{mode}.log",
     benchmark:
@@ -34,16 +34,16 @@ rule contrastive_decode:
 rule summarize_contrastive:
     input:
         trial_scores=expand(
-            f"{RES}/contrastive/{{subject}}/{{decoder}}/{{mode}}/trial_scores.tsv",
+            res("contrastive_trial_scores"),
             subject=SUBJECTS,
             decoder=CONTRASTIVE["decoders"],
             mode=MODES,
         ),
     output:
-        trial_scores=f"{RES}/contrastive/trial_scores.tsv.gz",
-        scores=in_report(f"{RES}/contrastive/scores.tsv", "contrastive_scores", REPORT_CONTRASTIVE,
+        trial_scores=res("contrastive_all_trial_scores"),
+        scores=in_report(res("contrastive_scores"), "contrastive_scores", REPORT_CONTRASTIVE,
                          "Tables (download)"),
-        summary=f"{RES}/contrastive/summary.tsv",
+        summary=res("contrastive_summary"),
     params:
         n_bootstrap=CONTRASTIVE["n_bootstrap"],
         ci=config["evaluation"]["ci"],
@@ -64,15 +64,15 @@ rule summarize_contrastive:
 
 rule contrastive_figures:
     input:
-        summary=f"{RES}/contrastive/summary.tsv",
+        summary=res("contrastive_summary"),
         predictions=expand(
-            f"{RES}/contrastive/{{subject}}/{{decoder}}/{CONTRASTIVE_EXAMPLE_MODE}/predictions.zarr",
+            res("contrastive_predictions", mode=CONTRASTIVE_EXAMPLE_MODE),
             subject=config["figures"]["example_subject"],
             decoder=CONTRASTIVE["decoders"],
         ),
         stimuli=STIMULI,
     output:
-        figures=[in_report(f"{RES}/figures/{name}.png", name, REPORT_CONTRASTIVE,
+        figures=[in_report(res("figure", name=name), name, REPORT_CONTRASTIVE,
                            **({"modes": CONTRASTIVE_EXAMPLE_MODE} if "examples" in name else {}))
                  for name in CONTRASTIVE_FIGURES],
     params:

@@ -3,12 +3,12 @@
 
 rule decode:
     input:
-        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
-        features=f"{RES}/features/{{model}}.zarr",
+        betas=res("betas"),
+        features=res("features"),
     output:
-        predictions=directory(f"{RES}/decoding/{{subject}}/{{model}}/{{mode}}/predictions.zarr"),
-        trial_scores=f"{RES}/decoding/{{subject}}/{{model}}/{{mode}}/trial_scores.tsv",
-        info=f"{RES}/decoding/{{subject}}/{{model}}/{{mode}}/decoder.json",
+        predictions=directory(res("decoding_predictions")),
+        trial_scores=res("decoding_trial_scores"),
+        info=res("decoding_info"),
     params:
         decoding=config["decoding"],
         seed=config["seed"],
@@ -31,15 +31,15 @@ rule decode:
 rule summarize_decoding:
     input:
         trial_scores=expand(
-            f"{RES}/decoding/{{subject}}/{{model}}/{{mode}}/trial_scores.tsv",
+            res("decoding_trial_scores"),
             subject=SUBJECTS,
             model=MODELS,
             mode=MODES,
         ),
     output:
-        trial_scores=f"{RES}/decoding/trial_scores.tsv.gz",
-        scores=in_report(f"{RES}/decoding/scores.tsv", "decoding_scores", REPORT_DECODING, "Tables (download)"),
-        summary=f"{RES}/decoding/summary.tsv",
+        trial_scores=res("decoding_all_trial_scores"),
+        scores=in_report(res("decoding_scores"), "decoding_scores", REPORT_DECODING, "Tables (download)"),
+        summary=res("decoding_summary"),
     params:
         evaluation=config["evaluation"],
         seed=config["seed"],
@@ -59,13 +59,13 @@ rule summarize_decoding:
 
 rule decoding_figures:
     input:
-        summary=f"{RES}/decoding/summary.tsv",
-        scores=f"{RES}/decoding/scores.tsv",
+        summary=res("decoding_summary"),
+        scores=res("decoding_scores"),
         predictions=example_predictions(),
-        features=f"{RES}/features/{config['figures']['example_model']}.zarr",
+        features=res("features", model=config['figures']['example_model']),
         stimuli=STIMULI,
     output:
-        figures=[in_report(f"{RES}/figures/{name}.png", name, REPORT_DECODING,
+        figures=[in_report(res("figure", name=name), name, REPORT_DECODING,
                            **({"subjects": config["figures"]["example_subject"],
                                "models": config["figures"]["example_model"], "modes": "agnostic"}
                               if name.startswith(("fig6", "fig7")) else {}))

@@ -2,14 +2,14 @@
 
 rule encode:
     input:
-        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
-        features=f"{RES}/features/{{model}}.zarr",
+        betas=res("betas"),
+        features=res("features"),
         planted=planted_json(),
     output:
-        store=directory(f"{RES}/encoding/{{subject}}/{{model}}/encoder.zarr"),
+        store=directory(res("encoder_store")),
         maps=list(amodal_data.encoding_maps(RES, "{subject}", "{model}", MESH).values()),
-        scores=f"{RES}/encoding/{{subject}}/{{model}}/scores.tsv",
-        retrieval=f"{RES}/encoding/{{subject}}/{{model}}/retrieval.json",
+        scores=res("encoder_scores"),
+        retrieval=res("encoder_retrieval"),
     params:
         encoding=config["encoding"],
         seed=config["seed"],
@@ -31,13 +31,13 @@ rule encode:
 
 rule summarize_encoding:
     input:
-        scores=expand(f"{RES}/encoding/{{subject}}/{{model}}/scores.tsv", subject=SUBJECTS, model=ENC_MODELS),
-        retrieval=expand(f"{RES}/encoding/{{subject}}/{{model}}/retrieval.json", subject=SUBJECTS, model=ENC_MODELS),
-        stores=expand(f"{RES}/encoding/{{subject}}/{{model}}/encoder.zarr", subject=SUBJECTS, model=ENC_MODELS),
+        scores=expand(res("encoder_scores"), subject=SUBJECTS, model=ENC_MODELS),
+        retrieval=expand(res("encoder_retrieval"), subject=SUBJECTS, model=ENC_MODELS),
+        stores=expand(res("encoder_store"), subject=SUBJECTS, model=ENC_MODELS),
     output:
-        summary=f"{RES}/encoding/summary.tsv",
-        retrieval=f"{RES}/encoding/retrieval.tsv",
-        figure=in_report(f"{RES}/figures/encoding_voxelwise.png", "encoding_voxelwise", REPORT_ENCODERS,
+        summary=res("encoding_summary"),
+        retrieval=res("encoding_retrieval"),
+        figure=in_report(res("figure", name="encoding_voxelwise"), "encoding_voxelwise", REPORT_ENCODERS,
                          models=", ".join(ENC_MODELS)),
     params:
         subjects=SUBJECTS,

@@ -6,7 +6,7 @@ rule extract_features:
         stimuli=STIMULI,
         components=feature_components,
     output:
-        store=directory(f"{RES}/features/{{model}}.zarr"),
+        store=directory(res("features")),
     params:
         definition=lambda wc: feature_definition(wc.model),
         definitions=FEATURES["definitions"],

@@ -5,8 +5,8 @@ rule preprocess:
     input:
         unpack(lambda wc: dataset_files(wc.subject)),
     output:
-        store=directory(f"{RES}/preprocessed/{{subject}}_betas.zarr"),
-        report=f"{RES}/preprocessed/{{subject}}_mask.json",
+        store=directory(res("betas")),
+        report=res("mask_report"),
     params:
         root=lambda wc, input: dataset_root(input.stimuli),
         mesh=MESH,

@@ -8,8 +8,8 @@ rule qc_figure:
         atlas=ATLAS,
         planted=planted_json(),
     output:
-        figure=in_report(f"{RES}/figures/qc_dataset.png", "qc_dataset", REPORT_DATA, subjects=config["qc"]["subject"]),
-        counts=f"{RES}/qc/trial_counts.tsv",
+        figure=in_report(res("figure", name="qc_dataset"), "qc_dataset", REPORT_DATA, subjects=config["qc"]["subject"]),
+        counts=res("trial_counts"),
     params:
         root=lambda wc, input: dataset_root(input.atlas[0]),
         mesh=MESH,

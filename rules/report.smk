@@ -7,7 +7,7 @@ rule report_tables:
     input:
         [tsv for _, tsv, *_ in REPORT_TABLES],
     output:
-        [in_report(f"{RES}/report/{name}.html", name, category, "Tables", **labels)
+        [in_report(res("report_page", name=name), name, category, "Tables", **labels)
          for name, _, _, category, labels in REPORT_TABLES],
     params:
         titles=[title for _, _, title, *_ in REPORT_TABLES],
@@ -25,8 +25,8 @@ rule report_tables:
 
 rule provenance:
     output:
-        record=f"{RES}/provenance.json",
-        html=in_report(f"{RES}/report/provenance.html", "provenance", REPORT_PROVENANCE, "Run"),
+        record=res("provenance"),
+        html=in_report(res("report_page", name="provenance"), "provenance", REPORT_PROVENANCE, "Run"),
     params:
         # the rule reruns when the config, the code's commit or a library version changes (params are a rerun
         # trigger), and only then
@@ -49,7 +49,7 @@ rule manifest:
         all_targets(),
         report_targets(),
     output:
-        in_report(f"{RES}/manifest.json", "manifest", REPORT_PROVENANCE, "Run"),
+        in_report(res("manifest"), "manifest", REPORT_PROVENANCE, "Run"),
     params:
         root=lambda wc, output: str(Path(output[0]).parent),
         exclude=["checkpoints"],  # training state for resuming killed jobs (rules/contrastive.smk, ube.smk)

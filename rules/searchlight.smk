@@ -3,8 +3,8 @@
 
 rule searchlight:
     input:
-        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
-        features=f"{RES}/features/{SL['model']}.zarr",
+        betas=res("betas"),
+        features=res("features", model=SL['model']),
     output:
         store=directory(searchlight_store("{subject}", "{mode}", "{h}", "{shard}")),
     params:
@@ -34,9 +34,9 @@ rule group_stats:
         atlas=ATLAS,
         planted=planted_json(),
     output:
-        clusters=f"{RES}/searchlight/group/clusters.tsv",
-        clusters_sidecar=f"{RES}/searchlight/group/clusters.json",
-        summary=f"{RES}/searchlight/group/group.json",
+        clusters=res("group_clusters"),
+        clusters_sidecar=res("group_clusters_sidecar"),
+        summary=res("group_summary"),
     params:
         stats=STATS,
         searchlight=searchlight_params(),
@@ -61,11 +61,11 @@ rule group_stats:
 
 rule searchlight_size_sweep:
     input:
-        betas=f"{RES}/preprocessed/{{subject}}_betas.zarr",
-        features=f"{RES}/features/{SL['model']}.zarr",
+        betas=res("betas"),
+        features=res("features", model=SL['model']),
         atlas=ATLAS,
     output:
-        table=f"{RES}/searchlight/size_sweep/{{subject}}_sizes.tsv",
+        table=res("size_sweep"),
     params:
         searchlight=searchlight_params(),
         mesh=MESH,
@@ -88,12 +88,12 @@ rule searchlight_size_sweep:
 
 rule searchlight_figures:
     input:
-        clusters=f"{RES}/searchlight/group/clusters.tsv",
-        summary=f"{RES}/searchlight/group/group.json",
-        sizes=expand(f"{RES}/searchlight/size_sweep/{{subject}}_sizes.tsv", subject=SL["size_sweep_subjects"]),
+        clusters=res("group_clusters"),
+        summary=res("group_summary"),
+        sizes=expand(res("size_sweep"), subject=SL["size_sweep_subjects"]),
         atlas=ATLAS,
     output:
-        figures=[in_report(f"{RES}/figures/{name}.png", name, REPORT_SEARCHLIGHT, models=config["searchlight"]["model"],
+        figures=[in_report(res("figure", name=name), name, REPORT_SEARCHLIGHT, models=config["searchlight"]["model"],
                            **({"subjects": ", ".join(config["searchlight"]["size_sweep_subjects"])}
                               if name.startswith("app5") else {}))
                  for name in SEARCHLIGHT_FIGURES],

@@ -6,15 +6,15 @@
 rule ube_train:
     # one rule for the joint run (every training subject together) and each single-subject run
     input:
-        betas=lambda wc: expand(f"{RES}/preprocessed/{{subject}}_betas.zarr", subject=ube_run_subjects(wc.run)),
+        betas=lambda wc: expand(res("betas"), subject=ube_run_subjects(wc.run)),
         features=UBE_STORE,
         planted=planted_json(),
     output:
-        stores=directory(f"{RES}/ube/{{run}}/stores"),
-        model=f"{RES}/ube/{{run}}/model.pt",
-        scores=f"{RES}/ube/{{run}}/scores.tsv",
-        retrieval=f"{RES}/ube/{{run}}/retrieval.tsv",
-        history=f"{RES}/ube/{{run}}/history.json",
+        stores=directory(res("ube_stores")),
+        model=res("ube_model"),
+        scores=res("ube_scores"),
+        retrieval=res("ube_retrieval"),
+        history=res("ube_history"),
     params:
         ube=UBE,
         size=UBE_SIZE,
@@ -22,7 +22,7 @@ rule ube_train:
         run=lambda wc: ube_run_name(wc.run),
         seed=config["seed"],
         # a checkpoint per epoch, outside the declared outputs: a killed job resumes where it stopped
-        checkpoints=lambda wc: f"{RES}/checkpoints/ube/{wc.run}",
+        checkpoints=lambda wc: res("ube_checkpoints", run=wc.run),
     log:
         "logs/ube/{run}.log",
     benchmark:
@@ -40,21 +40,21 @@ rule ube_train:
 
 rule ube_transfer:
     input:
-        betas=f"{RES}/preprocessed/{UBE_TRANSFER_SUBJECT}_betas.zarr",
+        betas=res("betas", subject=UBE_TRANSFER_SUBJECT),
         features=UBE_STORE,
-        model=f"{RES}/ube/joint/model.pt",
+        model=res("ube_model", run="joint"),
         planted=planted_json(),
     output:
-        stores=directory(f"{RES}/ube/transfer/stores"),
-        scores=f"{RES}/ube/transfer/scores.tsv",
-        retrieval=f"{RES}/ube/transfer/retrieval.tsv",
-        history=f"{RES}/ube/transfer/history.json",
+        stores=directory(res("ube_stores", run="transfer")),
+        scores=res("ube_scores", run="transfer"),
+        retrieval=res("ube_retrieval", run="transfer"),
+        history=res("ube_history", run="transfer"),
     params:
         ube=UBE,
         size=UBE_SIZE,
         subject=UBE_TRANSFER_SUBJECT,
         seed=config["seed"],
-        checkpoints=f"{RES}/checkpoints/ube/transfer",
+        checkpoints=res("ube_checkpoints", run="transfer"),
     log:
         "logs/ube/transfer.log",
     benchmark:
@@ -72,24 +72,24 @@ rule ube_transfer:
 
 rule summarize_ube:
     input:
-        joint=f"{RES}/ube/joint/stores",
+        joint=res("ube_stores", run="joint"),
         scores=[
-            f"{RES}/ube/joint/scores.tsv",
-            *expand(f"{RES}/ube/single/{{subject}}/scores.tsv", subject=UBE_TRAIN_SUBJECTS),
-            f"{RES}/ube/transfer/scores.tsv",
+            res("ube_scores", run="joint"),
+            *[res("ube_scores", run=f"single/{s}") for s in UBE_TRAIN_SUBJECTS],
+            res("ube_scores", run="transfer"),
         ],
         retrieval=[
-            f"{RES}/ube/joint/retrieval.tsv",
-            *expand(f"{RES}/ube/single/{{subject}}/retrieval.tsv", subject=UBE_TRAIN_SUBJECTS),
-            f"{RES}/ube/transfer/retrieval.tsv",
+            res("ube_retrieval", run="joint"),
+            *[res("ube_retrieval", run=f"single/{s}") for s in UBE_TRAIN_SUBJECTS],
+            res("ube_retrieval", run="transfer"),
         ],
     output:
-        scores=f"{RES}/ube/scores.tsv",
-        retrieval=f"{RES}/ube/retrieval.tsv",
-        gain=f"{RES}/ube/joint_vs_single.tsv",
-        clusters=f"{RES}/ube/clusters.json",
+        scores=res("ube_table", table="scores"),
+        retrieval=res("ube_table", table="retrieval"),
+        gain=res("ube_table", table="joint_vs_single"),
+        clusters=res("ube_clusters"),
         maps=list(amodal_data.ube_maps(RES, UBE_TRAIN_SUBJECTS, MESH).values()),
-        figure=in_report(f"{RES}/figures/ube.png", "ube", REPORT_ENCODERS, models=str(UBE["patch_model"])),
+        figure=in_report(res("figure", name="ube"), "ube", REPORT_ENCODERS, models=str(UBE["patch_model"])),
     params:
         ube=UBE,
         subjects=UBE_TRAIN_SUBJECTS,

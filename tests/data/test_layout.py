@@ -1,5 +1,7 @@
 """The dataset and results layout that rules and library share, and the one GIFTI writer."""
 import json
+import re
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -34,6 +36,27 @@ def test_searchlight_store_names_parse_back():
         "res/searchlight/sub-02/sub-02_mode-agnostic_hemi-R_shard-2of2.zarr"]
     with pytest.raises(DataError, match="not a searchlight store name"):
         data.group_searchlight_stores(["res/searchlight/sub-01/betas.zarr"])
+
+
+def test_result_paths_fill_their_fields_and_keep_the_rest_as_wildcards():
+    assert data.result_path("res", "decoding_info") == "res/decoding/{subject}/{model}/{mode}/decoder.json"
+    assert data.result_path("res", "decoding_info", subject="sub-02", mode="images") == (
+        "res/decoding/sub-02/{model}/images/decoder.json")
+    assert data.result_path("res", "figure", name="ube") == "res/figures/ube.png"
+    with pytest.raises(KeyError, match="no result named 'decoder'"):
+        data.result_path("res", "decoder")
+    with pytest.raises(KeyError, match=r"has no field \['sujbect'\]"):
+        data.result_path("res", "betas", sujbect="sub-01")
+
+
+def test_rules_ask_the_library_for_every_results_path():
+    # the library's table (amodal.data.RESULT_PATHS) is the one place a results path is spelt: a path written out in
+    # a rule would be a second source that can drift from what the library writes and reads
+    root = Path(__file__).parents[2]
+    spelt = [f"{p.relative_to(root)}:{i}: {line.strip()}" for p in [root / "Snakefile", *sorted(
+        (root / "rules").glob("*.smk"))] for i, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"\{RES\}/|[\"']results/", line.split("#")[0])]
+    assert not spelt, "results paths spelt in the rules (add them to amodal.data.RESULT_PATHS):\n" + "\n".join(spelt)
 
 
 @pytest.mark.parametrize("shape, compress", [((7,), True), ((3, 7), True), ((3, 7), False)])
