@@ -87,7 +87,7 @@ class ContrastiveDecoder:
         self.log = log
 
     def _weights(self, s: TrainSettings) -> TrainSettings:
-        return TrainSettings(**{**s.__dict__, **self.family.settings(s, self.target, self.architecture)})
+        return TrainSettings(**{**s.__dict__, **self.family.settings(self.target, self.architecture)})
 
     def fit(self, x, y, y_text=None, ids=None) -> ContrastiveDecoder:
         """Fit on betas ``x`` (n, n_in), image targets ``y`` (n, dim) and text targets ``y_text``; ``ids`` are

@@ -57,7 +57,7 @@ class ContrastiveFamily:
             return [targets[0]]
         return {"V": [y], "T": [y_text], "VT": [y, y_text]}[target]
 
-    def settings(self, s, target: str, architecture: dict) -> dict:
+    def settings(self, target: str, architecture: dict) -> dict:
         """The fields of a grid point that this family and target fix."""
         out = {}
         if self.loss == "mindreader":
