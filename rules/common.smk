@@ -9,8 +9,8 @@ from pathlib import Path
 from amodal import config as amodal_config
 from amodal import data as amodal_data
 from amodal import provenance as amodal_provenance
-from amodal.data.adapters import REAL_SOURCES, layout_inputs, raw_betas_dirs
-from amodal.surface import HEMI_BIDS, HEMIS, N_VERTICES
+from amodal.data.adapters import REAL_SOURCES, beta_files, betas_listing, layout_inputs
+from amodal.surface import HEMI_BIDS, HEMIS, N_VERTICES, require_mesh
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -24,6 +24,7 @@ for _key, _value in amodal_config.read_env_file(Path(workflow.basedir, "envs", "
 SUBJECTS = amodal_config.subjects(config)
 SOURCE = config["dataset"]["source"]
 MESH = config["dataset"]["mesh"]
+require_mesh(MESH)  # a mesh that is not on this machine (offline fsaverage7) stops the run now, saying what to fetch
 FEATURES = config["features"]
 MODELS = FEATURES["models"]
 # NSD has image trials only: the reference study (decoders by training mode, cross-decoding, the searchlight) needs
@@ -75,9 +76,15 @@ dataset_root = amodal_data.dataset_root
 
 
 def dataset_files(subject):
+    """A subject's inputs in the layout; for a download, its beta files where they lie (each one an input:
+    replacing one reruns this subject's preprocessing and what follows, and nothing else) and the ROI's files."""
     files = amodal_data.dataset_files(DATA, subject)
-    if RAW:  # the betas stay in the download
-        files["betas"] = raw_betas_dirs(SOURCE, RAW, subject)
+    if RAW:
+        files["betas"] = beta_files(SOURCE, RAW, subject)
+        if config["dataset"]["roi"] == "nsdgeneral":
+            from amodal.data.adapters import nsd
+
+            files["roi"] = [str(nsd.nsdgeneral_path(RAW, h)) for h in HEMIS]
     return files
 
 

@@ -42,6 +42,9 @@ if RAW:  # a real download (dataset.source ds007272 or nsd), brought into the la
             source=SOURCE,
             raw=RAW,
             subjects=SUBJECTS,
+            # the names of the beta files (a digest): adding or removing one reruns the import, whose trials tables
+            # list them; replacing one reruns only its subject's preprocessing (rules/common.smk: dataset_files)
+            betas_listing=lambda wc: betas_listing(SOURCE, RAW, SUBJECTS),
             coco_root=config["dataset"]["coco_root"],
             root=lambda wc, output: dataset_root(output.stimuli),
         log:

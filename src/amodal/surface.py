@@ -37,23 +37,66 @@ class HemiMesh:
         return int(self.coords.shape[0])
 
 
-@lru_cache(maxsize=8)
-def load_mesh(resolution: str = "fsaverage5", kind: str = "inflated") -> dict[str, HemiMesh]:
-    """Load a fsaverage mesh from nilearn (fsaverage5 ships offline; others are fetched once, into nilearn's data
-    folder; offline that fails at once with a :class:`DataError` naming what to download and where to put it)."""
-    from nilearn.datasets import load_fsaverage
+SHIPPED = ("fsaverage5",)
+"""Meshes that nilearn ships (no download); the others are fetched once into nilearn's data folder."""
 
-    if resolution not in N_VERTICES:
-        raise DataError(f"unknown mesh resolution {resolution!r}; known: {sorted(N_VERTICES)}")
+
+def _fetched(resolution: str, what: str, fetch):
+    """``fetch()``'s result, or a :class:`DataError` that says what to download and where, when nilearn cannot fetch
+    it (offline its fetcher raises requests' ConnectionError, and others)."""
     name = "fsaverage" if resolution == "fsaverage7" else resolution
     try:
-        meshes = load_fsaverage(name)
-    except Exception as exc:  # offline, nilearn's fetcher raises requests' ConnectionError (and others)
+        return fetch(name)
+    except Exception as exc:
         raise DataError(
-            f"the {resolution} mesh is not on this machine and nilearn could not fetch it ({type(exc).__name__}: "
+            f"the {resolution} {what} is not on this machine and nilearn could not fetch it ({type(exc).__name__}: "
             f"{str(exc)[:200]}). On a machine with internet access run: python -c \"from nilearn.datasets import "
-            f"load_fsaverage; load_fsaverage('{name}')\", then copy its nilearn_data/{name} folder into this "
-            f"machine's nilearn data folder ($NILEARN_DATA, or ~/nilearn_data)") from exc
+            f"load_fsaverage, load_fsaverage_data; load_fsaverage('{name}'); load_fsaverage_data('{name}', "
+            f"'inflated')\", then copy its nilearn_data/{name} folder into this machine's nilearn data folder "
+            f"($NILEARN_DATA, or ~/nilearn_data)") from exc
+
+
+def _check_resolution(resolution: str) -> None:
+    if resolution not in N_VERTICES:
+        raise DataError(f"unknown mesh resolution {resolution!r}; known: {sorted(N_VERTICES)}")
+
+
+@lru_cache(maxsize=8)
+def fsaverage_meshes(resolution: str = "fsaverage5") -> dict:
+    """nilearn's fsaverage meshes of ``resolution`` (``{kind: PolyMesh}``, as ``load_fsaverage`` gives them): the one
+    loader of every mesh amodal uses (fsaverage5 ships with nilearn; offline, another resolution fails at once with
+    a :class:`DataError` naming what to download and where to put it)."""
+    from nilearn.datasets import load_fsaverage
+
+    _check_resolution(resolution)
+    return _fetched(resolution, "mesh", load_fsaverage)
+
+
+@lru_cache(maxsize=4)
+def sulcal_depth(resolution: str = "fsaverage5") -> dict[str, np.ndarray]:
+    """The inflated mesh's sulcal depth, ``{hemi: array (n_vertices,)}`` (figures' grey background), through the same
+    fetcher and message as :func:`fsaverage_meshes`."""
+    from nilearn.datasets import load_fsaverage_data
+
+    _check_resolution(resolution)
+    sulc = _fetched(resolution, "sulcal depth",
+                    lambda name: load_fsaverage_data(mesh=name, mesh_type="inflated", data_type="sulcal"))
+    return {h: np.asarray(sulc.data.parts[h]).ravel() for h in HEMIS}
+
+
+def require_mesh(resolution: str) -> None:
+    """Stop at once when the mesh (or its sulcal depth, for figures) cannot be had: the workflow calls this when it
+    starts, not after hours of preprocessing. Nothing is loaded for a mesh that ships with nilearn."""
+    _check_resolution(resolution)
+    if resolution not in SHIPPED:
+        fsaverage_meshes(resolution)
+        sulcal_depth(resolution)
+
+
+@lru_cache(maxsize=8)
+def load_mesh(resolution: str = "fsaverage5", kind: str = "inflated") -> dict[str, HemiMesh]:
+    """One fsaverage mesh as arrays, ``{hemi: HemiMesh}`` (through :func:`fsaverage_meshes`)."""
+    meshes = fsaverage_meshes(resolution)
     if kind not in meshes:
         raise DataError(f"mesh kind {kind!r} not available for {resolution}; available: {sorted(meshes)}")
     poly = meshes[kind]

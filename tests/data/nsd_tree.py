@@ -22,11 +22,11 @@ def trial_values(subject, hemi, trial, n_vertices):
     return np.random.default_rng(zlib.crc32(key.encode())).standard_normal(n_vertices).astype(np.float32)
 
 
-def design(seed=0):
+def design(seed=0, n_sessions=N_SESSIONS):
     rng = np.random.default_rng(seed)
     # trials 0..1499: 60 shared images three times, and the 100 subject-specific images as often as fits
     shared = np.repeat(np.arange(1, 61), 3)
-    own = np.resize(np.arange(1001, N_TEN_K + 1), N_SESSIONS * 750 - shared.size)
+    own = np.resize(np.arange(1001, N_TEN_K + 1), n_sessions * 750 - shared.size)
     order = rng.permutation(np.concatenate([shared, own]))
     subjectim = np.zeros((8, N_TEN_K), dtype=np.int64)
     shared_ids = rng.choice(np.arange(1, N_IMAGES + 1), 1000, replace=False)
@@ -37,9 +37,13 @@ def design(seed=0):
     return {"masterordering": order[None, :], "subjectim": subjectim, "sharedix": shared_ids[None, :]}
 
 
-def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-02")):
+def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-02"), sessions=None, roi_every=3):
+    """The tree under ``root``; ``sessions``: subject -> number of sessions on disk (default :data:`N_SESSIONS`, the
+    design covers the largest); the nsdgeneral region is every ``roi_every``-th vertex (bench/nsd_scale.py writes
+    the real size with it)."""
     root = Path(root)
-    d = design()
+    sessions = {s: (sessions or {}).get(s, N_SESSIONS) for s in subjects}
+    d = design(n_sessions=max(sessions.values()))
     exp = nsd.expdesign_path(root)
     exp.parent.mkdir(parents=True, exist_ok=True)
     savemat(exp, d)
@@ -48,7 +52,7 @@ def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-02")):
     info.to_csv(nsd.stim_info_path(root))
     for subject in subjects:
         s = int(subject[-2:])
-        t = np.arange(N_SESSIONS * 750)
+        t = np.arange(sessions[subject] * 750)
         img73 = d["subjectim"][s - 1, d["masterordering"][0, t] - 1]  # 1-based
         resp = pd.DataFrame({"SUBJECT": s, "SESSION": t // 750 + 1, "RUN": (t % 750) // 63 + 1,
                              "TRIAL": (t % 750) % 63 + 1, "73KID": img73, "10KID": d["masterordering"][0, t]})
@@ -58,14 +62,14 @@ def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-02")):
         base = nsd.betas_dir(root, subject)
         base.mkdir(parents=True, exist_ok=True)
         for hemi, fh in nsd.FS_HEMI.items():
-            for k in range(1, N_SESSIONS + 1):
+            for k in range(1, sessions[subject] + 1):
                 data = np.stack([trial_values(subject, hemi, int(i), n_vertices)
                                  for i in range((k - 1) * 750, k * 750)], axis=1)
                 nib.save(nib.MGHImage(data[:, None, None, :], np.eye(4)), base / f"{fh}.betas_session{k:02d}.mgh")
     for hemi in nsd.FS_HEMI:
         p = nsd.nsdgeneral_path(root, hemi)
         p.parent.mkdir(parents=True, exist_ok=True)
-        mask = (np.arange(n_vertices) % 3 == 0).astype(np.float32)
+        mask = (np.arange(n_vertices) % roi_every == 0).astype(np.float32)
         nib.save(nib.MGHImage(mask[:, None, None], np.eye(4)), p)
     return root
 

@@ -118,7 +118,8 @@ def test_an_imagery_file_that_is_not_a_scene(tree):
     for hemi in ("left", "right"):
         src = ds007272.surface_dir(tree, hemi, "sub-01") / "betas_imagery" / "beta_000003.gii"
         src.rename(src.with_name("beta_000004.gii"))
-    _fails(tree, "beta_000004.gii is not one of them")
+    _fails(tree, "beta_000004.gii is not one of them. Remove it from betas_imagery/ of both hemispheres, or "
+                 "re-download the folder")
 
 
 def test_no_test_id_among_train(tree):
@@ -153,13 +154,78 @@ def test_missing_subject_and_dataset(tree, tmp_path):
 
 
 def test_vertex_count_must_match_the_mesh(tree):
+    """A tree of another resolution is a mesh mismatch (the fix: `dataset.mesh`); one short file among good ones is
+    a truncated file (the fix: re-download it), even when `dataset.mesh` is already right."""
+    from .ds007272_tree import write_gifti
+
     stim = ds007272.read_stimuli(tree)
     trials = ds007272.index_subject(tree, "sub-01", stim["id"])
-    with pytest.raises(DataError, match=r"beta_\d{6}\.gii: 642 values, but the mesh has 163842 .*fsaverage7"):
+    with pytest.raises(DataError, match=r"beta_\d{6}\.gii: a map on fsaverage3 \(642 vertices\), but `dataset.mesh` "
+                                        r"is fsaverage7; .* set `dataset.mesh: fsaverage3`"):
         ds007272.read_betas(tree, "sub-01", "left", trials, 163842)
+    short = ds007272.surface_dir(tree, "left", "sub-01") / trials["file"].iloc[5]
+    write_gifti(short, np.zeros(600, np.float32))
+    with pytest.raises(DataError, match=rf"{short}: 600 values, but the fsaverage3 mesh .* has 642 per hemisphere, as "
+                                        r"the other maps read before it have: the file is truncated or corrupt; "
+                                        r"re-download it") as err:
+        ds007272.read_betas(tree, "sub-01", "left", trials, NV)
+    assert "set `dataset.mesh" not in str(err.value)
+
+
+def test_a_stimuli_table_saved_with_row_numbers(tree):
+    csv = ds007272.stimuli_csv(tree)
+    pd.read_csv(csv).to_csv(csv)  # read without its index and saved with a new one: a row-number column first
+    with pytest.raises(DataError, match=r"stimuli.csv: the first column has no header and counts the rows \(0, 1, "
+                                        r"...\): the file was re-saved with its row numbers.*drop the row-number"):
+        ds007272.read_stimuli(tree)
+
+
+def test_unfetched_datalad_files_say_datalad_get(tree):
+    from amodal.data.adapters import beta_files
+
+    assert len(beta_files("ds007272", tree, "sub-01")) == 2 * (24 + 140 + 3)
+    target = ds007272.surface_dir(tree, "left", "sub-01") / "betas_train_image" / "beta_900001.gii"
+    target.unlink()
+    target.symlink_to("../../../../../../.git/annex/objects/Xx/Yy/MD5E-s1--0.gii")  # what `datalad clone` leaves
+    with pytest.raises(DataError, match=rf"{target}: 1 of 334 sub-01's beta files are links to content that was "
+                                        r"never fetched .*`datalad get "):
+        beta_files("ds007272", tree, "sub-01")
+    stim = ds007272.read_stimuli(tree)
+    trials = ds007272.index_subject(tree, "sub-01", stim["id"])  # the name is listed, so the table is written
+    with pytest.raises(DataError, match="never fetched"):
+        ds007272.read_betas(tree, "sub-01", "left", trials, NV)
+
+
+def test_a_wrong_root_and_a_missing_hemisphere_folder_are_the_adapters_messages(tree, tmp_path):
+    """The rules' inputs come from these functions: their messages come before Snakemake's missing-input error."""
+    from amodal.data.adapters import beta_files, layout_inputs
+
+    with pytest.raises(DataError, match="`dataset.path` must be the ds007272 root"):
+        layout_inputs("ds007272", tmp_path / "elsewhere", ["sub-01"])
+    shutil.rmtree(ds007272.surface_dir(tree, "right", "sub-07"))
+    with pytest.raises(DataError, match=r"surface/right/sub-07 does not exist: no right surface betas for sub-07"):
+        beta_files("ds007272", tree, "sub-07")
 
 
 def test_missing_coco_images_are_named(tree, tmp_path):
     with pytest.raises(DataError, match=r"COCO images are missing under `dataset.coco_root`.*train2017"):
         ds007272.write_layout(tree, tmp_path / "layout", ["sub-07"], coco_root=tmp_path / "coco",
                               log=lambda *a: None)
+
+
+def test_a_nan_beta_file_stops_preprocessing_and_names_the_file(tree, tmp_path):
+    """One all-NaN beta used to mask every vertex of its hemisphere: preprocessing went on with the other one."""
+    from amodal.data.adapters import betas_reader
+
+    from .ds007272_tree import write_gifti
+
+    out = tmp_path / "layout"
+    stim = ds007272.read_stimuli(tree)
+    write_coco(tmp_path / "coco", stim["id"])
+    ds007272.write_layout(tree, out, ["sub-01"], coco_root=tmp_path / "coco", log=lambda *a: None)
+    bad = ds007272.surface_dir(tree, "left", "sub-01") / "betas_test_caption" / "beta_006450.gii"
+    write_gifti(bad, np.full(NV, np.nan, np.float32))
+    with pytest.raises(DataError, match=rf"{bad}: the left map of sub-01's test caption trial \d+ \(stimulus 6450\) "
+                                        r"is NaN at every vertex: a broken file.*Re-download"):
+        preprocess_subject(out, "sub-01", "fsaverage3", log=lambda *a: None,
+                           read_betas=betas_reader("ds007272", tree, "sub-01"))

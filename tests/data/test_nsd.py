@@ -1,5 +1,7 @@
 """The NSD adapter on a tiny download in NSD's exact layout and formats: the trial -> image mapping of the design,
 checked against responses.tsv; rows aligned with the MGH betas; the named errors of each broken file."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,6 +72,29 @@ def test_layout_captions_images_and_session_zscore(tree, tmp_path):
         np.testing.assert_allclose(single["betas"].values[rows], z, rtol=1e-4, atol=1e-4)
 
 
+def test_test_repeats_averaged_and_train_trials_single(tree, tmp_path):
+    """`preprocess.average_repeats: test` (config/nsd.yaml): the papers train on single trials and score the mean of
+    each test image's three presentations; `true` averaged the train repeats too."""
+    from amodal.data.adapters import betas_reader
+
+    write_images(tree)
+    out = tmp_path / "layout"
+    nsd.write_layout(tree, out, ["sub-01"], coco_root=write_captions(tmp_path / "coco"), log=lambda *a: None)
+    kw = dict(zscore="session", log=lambda *a: None, read_betas=betas_reader("nsd", tree, "sub-01"))
+    ds = preprocess_subject(out, "sub-01", "fsaverage3", average="test", **kw)
+    single = preprocess_subject(out, "sub-01", "fsaverage3", average=False, **kw)
+    both = preprocess_subject(out, "sub-01", "fsaverage3", average=True, **kw)
+    split, n = ds["split"].values, ds["n_repeats"].values
+    assert (split == "train").sum() == 1320 and set(n[split == "train"]) == {1}  # every train trial, single
+    assert (split == "test").sum() == 60 and set(n[split == "test"]) == {3}
+    assert ds.attrs["average_repeats"] == "test" and ds["repeats"].sizes["presentation"] == 180
+    train = single["split"].values == "train"
+    np.testing.assert_array_equal(ds["betas"].values[split == "train"], single["betas"].values[train])
+    test = both["split"].values == "test"
+    np.testing.assert_array_equal(ds["betas"].values[split == "test"], both["betas"].values[test])
+    assert (both["split"].values == "train").sum() == 100  # what `true` does: one row per train image
+
+
 def test_roi_keeps_nsdgeneral(tree, tmp_path):
     write_images(tree)
     out = tmp_path / "layout"
@@ -80,6 +105,18 @@ def test_roi_keeps_nsdgeneral(tree, tmp_path):
     for hemi in ("left", "right"):
         kept = ds["vertex_index"].values[ds["hemi"].values == hemi]
         np.testing.assert_array_equal(kept, np.flatnonzero(roi[hemi]))
+    # the adapter's reader takes only the ROI's vertices from each session file (NSD at fsaverage7 would not fit
+    # whole): the same store as reading whole hemispheres and masking
+    from amodal.data.adapters import betas_reader
+
+    reader = betas_reader("nsd", tree, "sub-01")
+    trials = read_trials(out, "sub-01")
+    idx = np.flatnonzero(roi["right"])
+    np.testing.assert_array_equal(reader("right", trials, NV, vertices=idx), reader("right", trials, NV)[:, idx])
+    by_file = preprocess_subject(out, "sub-01", "fsaverage3", log=lambda *a: None, roi=roi, read_betas=reader)
+    np.testing.assert_array_equal(by_file["betas"].values, ds["betas"].values)
+    report = json.loads(by_file.attrs["mask_report"])["left"]
+    assert report["n_outside_roi"] == NV - roi["left"].sum() and report["n_kept"] == roi["left"].sum()
 
 
 def test_responses_must_agree_with_the_design(tree):
@@ -99,8 +136,29 @@ def test_hemispheres_need_the_same_sessions(tree):
 
 def test_session_files_must_hold_750_trials_of_the_mesh(tree):
     trials = nsd.index_subject(tree, "sub-01")
-    with pytest.raises(DataError, match=r"lh.betas_session01.mgh: shape \(642, 750\).*fsaverage7"):
+    with pytest.raises(DataError, match=r"lh.betas_session01.mgh: a map on fsaverage3 .* set `dataset.mesh: "
+                                        r"fsaverage3`"):
         nsd.read_betas(tree, "sub-01", "left", trials, 163842)
+    import nibabel as nib
+
+    short = nsd.beta_path(tree, "sub-01", "left", "betas_session02.mgh")
+    nib.save(nib.MGHImage(np.zeros((642, 1, 1, 700), np.float32), np.eye(4)), short)
+    with pytest.raises(DataError, match=r"lh.betas_session02.mgh: shape \(642, 700\) .* truncated"):
+        nsd.read_betas(tree, "sub-01", "left", trials, NV)
+
+
+def test_wrong_root_and_unfetched_files(tree, tmp_path):
+    from amodal.data.adapters import beta_files, layout_inputs
+
+    with pytest.raises(DataError, match="`dataset.path` must be NSD's root"):
+        layout_inputs("nsd", tmp_path / "elsewhere", ["sub-01"])
+    assert [f.rsplit("/", 1)[1] for f in beta_files("nsd", tree, "sub-01")] == [
+        "lh.betas_session01.mgh", "lh.betas_session02.mgh", "rh.betas_session01.mgh", "rh.betas_session02.mgh"]
+    f = nsd.beta_path(tree, "sub-01", "right", "betas_session01.mgh")
+    f.unlink()
+    f.symlink_to(tmp_path / "annex" / "never-fetched")
+    with pytest.raises(DataError, match=r"rh.betas_session01.mgh: 1 of 4 .* never fetched"):
+        beta_files("nsd", tree, "sub-01")
 
 
 def test_missing_captions_say_what_to_download(tree, tmp_path):
@@ -138,3 +196,20 @@ def test_image_brick_must_hold_every_image(tree, tmp_path):
     with pytest.raises(DataError, match=r"imgBrick has shape \(10, 4, 4, 3\), not \(73000, height, width, 3\)"):
         nsd.write_layout(tree, tmp_path / "layout", ["sub-01"], coco_root=write_captions(tmp_path / "coco"),
                          log=lambda *a: None)
+
+
+def test_a_nan_session_file_stops_preprocessing_and_names_the_file(tree, tmp_path):
+    import nibabel as nib
+
+    from amodal.data.adapters import betas_reader
+
+    write_images(tree)
+    out = tmp_path / "layout"
+    nsd.write_layout(tree, out, ["sub-01"], coco_root=write_captions(tmp_path / "coco"), log=lambda *a: None)
+    bad = nsd.betas_dir(tree, "sub-01") / "rh.betas_session02.mgh"
+    img = nib.load(bad)
+    nib.save(nib.MGHImage(np.full(img.shape, np.nan, np.float32), img.affine), bad)
+    with pytest.raises(DataError, match=rf"{bad} \(trial 0 of the file\): the right map of sub-01's .* trial 750 .*"
+                                        r"is NaN at every vertex.* 750 maps are broken"):
+        preprocess_subject(out, "sub-01", "fsaverage3", log=lambda *a: None,
+                           read_betas=betas_reader("nsd", tree, "sub-01"))

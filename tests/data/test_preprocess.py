@@ -181,3 +181,43 @@ def test_gifti_metadata(small_dataset):
     img = nib.load(amodal_data.betas_gifti(small_dataset, "sub-01", "right"))
     assert img.meta["AnatomicalStructurePrimary"] == "CortexRight"
     assert img.darrays[0].data.dtype == np.float32
+
+
+def test_broken_maps_are_whole_maps_of_nan_or_one_value(rng):
+    from amodal.data._preprocess import broken_maps
+
+    data = rng.normal(size=(7, 30)).astype(np.float32)
+    data[1] = np.nan  # a file of NaN
+    data[3] = 0.0  # a file of zeros
+    data[4, :5] = np.nan  # NaN vertices (a medial wall) and one value elsewhere: broken too
+    data[4, 5:] = 2.0
+    data[5, :29] = np.nan  # one finite vertex, the rest NaN: one value, broken
+    data[6, [2, 9]] = np.nan  # a few NaN vertices in a good map: masked later, not broken
+    np.testing.assert_array_equal(broken_maps(data, block=2), [0, 1, 0, 1, 1, 1, 0])
+
+
+@pytest.mark.parametrize("fill", [np.nan, 0.0])
+def test_a_broken_map_stops_preprocessing_and_names_it(small_dataset, tmp_path, fill):
+    """One all-NaN (or all-zero) map used to mask every vertex of its hemisphere and go on with the other one."""
+    root = _copy(small_dataset, tmp_path / "ds")
+    path = amodal_data.betas_gifti(root, "sub-01", "right")
+    trials = amodal_data.read_trials(root, "sub-01")
+    data = amodal_data.read_betas(root, "sub-01", "right", len(trials), 10242).copy()
+    data[17] = fill
+    amodal_data.write_betas(path, data, "right")
+    what = "NaN" if np.isnan(fill) else "0"
+    with pytest.raises(DataError, match=rf"{path.name} \(trial 17\): the right map of sub-01's .* is {what} at every "
+                                        r"vertex: a broken file"):
+        amodal_data.preprocess_subject(root, "sub-01", "fsaverage5", log=lambda *a: None)
+
+
+def test_a_hemisphere_with_no_vertex_left_stops_preprocessing(small_dataset, tmp_path):
+    root = _copy(small_dataset, tmp_path / "ds")
+    path = amodal_data.betas_gifti(root, "sub-01", "left")
+    trials = amodal_data.read_trials(root, "sub-01")
+    data = amodal_data.read_betas(root, "sub-01", "left", len(trials), 10242).copy()
+    data[np.arange(len(trials)), np.arange(len(trials)) % 10242] = np.nan  # NaN somewhere in every map
+    data[:, len(trials):] = np.nan  # and the rest of the vertices NaN in every map
+    amodal_data.write_betas(path, data, "left")
+    with pytest.raises(DataError, match="sub-01 left: every one of the 10242 vertices is masked"):
+        amodal_data.preprocess_subject(root, "sub-01", "fsaverage5", log=lambda *a: None)

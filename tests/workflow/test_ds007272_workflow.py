@@ -12,7 +12,8 @@ from amodal.data import read_labels
 
 from ..data.ds007272_tree import TRAIN, write_coco, write_tree
 from ..data.test_freesurfer_atlas import NAMES, write_annot
-from .test_workflow import make_workdir, snakemake
+from .test_reruns import jobs_of, planned_rules
+from .test_workflow import SNAKEMAKE, make_workdir, snakemake
 
 NV = 10242  # fsaverage5
 
@@ -62,3 +63,47 @@ def test_ds007272_download_runs_end_to_end(tmp_path):
     assert "regions" in pd.read_csv(wd / "results/searchlight/group/clusters.tsv", sep="\t").columns
     for fig in ("qc_dataset", "fig4_decoder_types", "fig9_modality_invariant", "fig10_imagery"):
         assert (wd / f"results/figures/{fig}.png").stat().st_size > 10_000
+
+    _changed_data_reruns_its_subject(wd, raw)
+
+
+def _changed_data_reruns_its_subject(wd, raw):
+    """The download's files are the inputs: a replaced beta file reruns its subject's preprocessing and what follows,
+    and nothing else; a removed one reruns the import; a broken one stops that subject with its name, and the other
+    subject's store stays."""
+    import os
+    import subprocess
+
+    import numpy as np
+
+    from amodal.data.adapters import ds007272
+
+    from ..data.ds007272_tree import write_gifti
+
+    assert planned_rules(wd, config="real.yaml") == set()
+    base = ds007272.surface_dir(raw, "left", "sub-07")
+    write_gifti(base / "betas_train_image" / "beta_910001.gii", np.ones(NV, np.float32) + np.arange(NV) / NV)
+    fresh = raw / "incoming" / "beta_910002.gii"  # as a downloader replaces a file: write, then rename over it
+    write_gifti(fresh, np.arange(NV, dtype=np.float32) / NV)
+    os.replace(fresh, base / "betas_train_caption" / "beta_910002.gii")
+    rules = planned_rules(wd, config="real.yaml")
+    assert "preprocess" in rules and "import_dataset" not in rules and "extract_features" not in rules, rules
+    for rule in ("preprocess", "decode", "searchlight"):
+        assert jobs_of(wd, rule, wildcard="subject", config="real.yaml") == {"sub-07"}, rule
+    # a broken file: the run stops on that subject, naming the file; what was written for the other one is kept, and
+    # the broken subject's old store is gone (never a stale result)
+    broken = base / "betas_test_image" / "beta_003862.gii"
+    write_gifti(broken, np.full(NV, np.nan, np.float32))
+    kept = wd / "results/preprocessed/sub-01_betas.zarr"
+    written = kept.stat().st_mtime
+    proc = subprocess.run([SNAKEMAKE, "--cores", "2", "--configfile", "real.yaml", "--allowed-rules", "preprocess",
+                           "--", "results/preprocessed/sub-01_betas.zarr", "results/preprocessed/sub-07_betas.zarr"],
+                          cwd=wd, capture_output=True, text=True, timeout=600)
+    log = (wd / "logs/preprocess/sub-07.log").read_text()
+    assert proc.returncode != 0 and f"{broken}: the left map of sub-07's test image trial" in log, log[-2000:]
+    assert "a broken file" in log and kept.stat().st_mtime == written
+    assert not (wd / "results/preprocessed/sub-07_betas.zarr").exists()
+    # a removed file changes the trials table: the import reruns
+    for hemi in ("left", "right"):
+        (ds007272.surface_dir(raw, hemi, "sub-01") / "betas_train_image" / "beta_900001.gii").unlink()
+    assert "import_dataset" in planned_rules(wd, config="real.yaml")

@@ -26,6 +26,8 @@ def test_nsd_download_runs_end_to_end(tmp_path):
     cfg.pop("synthetic")
     cfg["dataset"] = {"source": "nsd", "path": str(raw), "coco_root": str(write_captions(tmp_path / "coco")),
                       "mesh": "fsaverage5", "subjects": ["sub-01", "sub-02"], "roi": "nsdgeneral"}
+    # config/nsd.yaml keeps the train trials single (`average_repeats: test`, checked in tests/data/test_nsd.py); here
+    # they are averaged, so that the decoders fit 100 rows, not 1,320 (this test took 326 s instead of 134)
     cfg["preprocess"] = {"average_repeats": True, "zscore": "session"}
     cfg["contrastive"]["decoders"] = ["ridge", "brainclip_linear"]
     cfg["ube"].update(epochs=1, transfer_n=[10])  # one epoch and one transfer size: the rules on this layout

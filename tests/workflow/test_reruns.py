@@ -10,8 +10,8 @@ from .test_workflow import snakemake
 RECORD = {"provenance", "manifest"}
 
 
-def planned_rules(wd, *extra):
-    out = snakemake(wd, "-n", *extra)
+def planned_rules(wd, *extra, config="tiny.yaml"):
+    out = snakemake(wd, "-n", *extra, config=config)
     text = out.stdout + out.stderr
     if "Nothing to be done" in text:
         return set()
@@ -19,9 +19,9 @@ def planned_rules(wd, *extra):
     return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, flags=re.M)} - {"job", "all"}
 
 
-def jobs_of(wd, rule, *extra, wildcard="decoder"):
+def jobs_of(wd, rule, *extra, wildcard="decoder", config="tiny.yaml"):
     """The values of one wildcard over the planned jobs of ``rule``."""
-    out = snakemake(wd, "-n", *extra)
+    out = snakemake(wd, "-n", *extra, config=config)
     text = out.stdout + out.stderr
     blocks = re.findall(rf"^rule {rule}:\n(.*?)(?=^\S|\Z)", text, flags=re.M | re.S)
     return {m.group(1) for b in blocks for m in re.finditer(rf"wildcards: .*\b{wildcard}=([\w.-]+)", b)}

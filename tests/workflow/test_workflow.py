@@ -167,6 +167,20 @@ def test_dry_run_never_imports_torch(tmp_path):
     assert "generate_synthetic" in out
 
 
+def test_an_offline_mesh_stops_the_run_before_any_job(tmp_path):
+    """fsaverage7 is fetched by nilearn; offline (here: every download through a closed proxy port, whatever this
+    machine's network) the run stops when it starts, with the loader's message, not in a job hours later."""
+    wd = make_workdir(tmp_path)
+    (wd / "mesh.yaml").write_text("dataset: {mesh: fsaverage7}\n")
+    closed = "http://127.0.0.1:9"
+    env = {**os.environ, "HTTPS_PROXY": closed, "HTTP_PROXY": closed, "NILEARN_DATA": str(tmp_path / "nilearn")}
+    proc = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", "tiny.yaml", "mesh.yaml"], cwd=wd, env=env,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "fsaverage7 mesh is not on this machine" in out, out[-4000:]
+    assert "nilearn_data/fsaverage" in out and "Building DAG" not in out
+
+
 def test_lint_is_clean(tmp_path):
     wd = make_workdir(tmp_path)
     proc = subprocess.run([SNAKEMAKE, "--lint", "--configfile", "tiny.yaml"], cwd=wd, capture_output=True,

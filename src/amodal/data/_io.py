@@ -19,8 +19,48 @@ _FIX = ("Check `dataset.path` in the config, or rerun the dataset rule (for the 
         "generate_synthetic).")
 
 
+def require_fetched(paths, what: str) -> None:
+    """A :class:`DataError` when any of ``paths`` is a link to content that is not there: a DataLad (git-annex)
+    file that was never fetched, which is neither missing nor changed, and whose fix is ``datalad get``."""
+    unfetched = [Path(p) for p in paths if Path(p).is_symlink() and not Path(p).exists()]
+    if unfetched:
+        first = unfetched[0]
+        raise DataError(f"{first}: {len(unfetched)} of {len(paths)} {what} are links to content that was never "
+                        f"fetched (DataLad / git-annex; this one points to {first.readlink()}). Fetch them in the "
+                        f"dataset: `datalad get {first.parent}` (or `git annex get`), then run again")
+
+
+def vertex_count_error(path, n_values: int, n_vertices: int, first: bool, native: str) -> DataError:
+    """The error for a map of ``n_values`` vertices where the mesh has ``n_vertices``: a mesh mismatch when the first
+    map read is of another fsaverage resolution (the whole download is, most likely), else a truncated or corrupt file.
+
+    Parameters
+    ----------
+    path : Path
+    n_values, n_vertices : int
+        The map's size and the configured mesh's vertex count per hemisphere.
+    first : bool
+        Whether this is the first map of the subject that was read (the others matched the mesh if not).
+    native : str
+        The dataset's own mesh (``fsaverage7`` for ds007272 and NSD).
+    """
+    from ..surface import N_VERTICES
+
+    meshes = {n: m for m, n in N_VERTICES.items() if m != "fsaverage"}
+    configured = meshes.get(n_vertices, f"{n_vertices} vertices")
+    if first and n_values in meshes:
+        return DataError(f"{path}: a map on {meshes[n_values]} ({n_values:,} vertices), but `dataset.mesh` is "
+                         f"{configured}; this dataset's betas are on {native} as downloaded: set `dataset.mesh: "
+                         f"{meshes[n_values]}` to read these files")
+    return DataError(f"{path}: {n_values:,} values, but the {configured} mesh (`dataset.mesh`) has {n_vertices:,} per "
+                     f"hemisphere" + ("" if first else ", as the other maps read before it have") + ": the file is "
+                     "truncated or corrupt; re-download it")
+
+
 def require_file(path: Path, what: str, fix: str = _FIX) -> Path:
-    """``path`` if it is a file, else a :class:`DataError` that names it, what it is, and the fix."""
+    """``path`` if it is a file, else a :class:`DataError` that names it, what it is, and the fix (for a DataLad file
+    never fetched: ``datalad get``)."""
+    require_fetched([path], what)
     if not path.is_file():
         raise DataError(f"missing {what}: {path} does not exist. {fix}")
     return path

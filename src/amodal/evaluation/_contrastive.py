@@ -182,8 +182,12 @@ def fit_family(family: str, x, y_img, y_txt, train, ids, cfg: dict, seed: int, k
     """
     out = {}
     if family == "ridge":
+        # single trials (NSD's train repeats, `preprocess.average_repeats: test`): each image's trials in one fold,
+        # so that no fold is validated on images it was fitted on
+        train_ids = np.asarray(ids)[train]
+        groups = train_ids if pd.Series(train_ids).duplicated().any() else None
         folds = kfold(train.size, int(cfg.get("ridge_cv_folds", 5)), int(rng(seed, "cv-folds", *keys).integers(
-            2**31)))
+            2**31)), groups)
         for tgt, y in (("V", y_img), ("T", y_txt)):
             mean, sd = train_stats(y, train)
             fit = RidgeDecoder(cfg["ridge_alphas"], folds, device=torch.device(device)).fit(

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..surface import HEMIS
+from ..surface import fsaverage_meshes, sulcal_depth
 
 VIEWS = (("left", "lateral"), ("left", "medial"), ("right", "lateral"), ("right", "medial"))
 
@@ -25,12 +25,7 @@ def surface_assets(mesh: str = "fsaverage5"):
     sulc : dict
         ``{hemi: array of shape (n_vertices,)}``.
     """
-    from nilearn.datasets import load_fsaverage, load_fsaverage_data
-
-    name = "fsaverage" if mesh == "fsaverage7" else mesh
-    inflated = load_fsaverage(name)["inflated"]
-    sulc = load_fsaverage_data(mesh=name, mesh_type="inflated", data_type="sulcal")
-    return inflated, {h: np.asarray(sulc.data.parts[h]).ravel() for h in HEMIS}
+    return fsaverage_meshes(mesh)["inflated"], sulcal_depth(mesh)
 
 
 def surface_axes(fig, gridspec_row, n_cols: int = 4):

@@ -10,7 +10,8 @@ from __future__ import annotations
 REAL_SOURCES = ("ds007272", "nsd")
 """``dataset.source`` values read from a download by an adapter here."""
 
-__all__ = ["REAL_SOURCES", "betas_reader", "layout_inputs", "raw_betas_dirs", "write_layout"]
+__all__ = ["REAL_SOURCES", "BetasReader", "beta_files", "betas_listing", "betas_reader", "layout_inputs",
+           "write_layout"]
 
 
 def _adapter(source: str):
@@ -23,8 +24,27 @@ def _adapter(source: str):
     return mod
 
 
-def betas_reader(source: str, raw, subject: str):
-    """The ``read_betas(hemi, trials, n_vertices)`` callable that preprocessing and QC use for ``subject``.
+class BetasReader:
+    """One subject's betas read from a download: ``reader(hemi, trials, n_vertices)`` gives one hemisphere's
+    (n_trials, n_vertices) betas in the order of the trials table, and ``reader.file_of(hemi, trial)`` names the file
+    that a trials-table row was read from (preprocessing's messages name it)."""
+
+    selects_vertices = True
+    """``reader(hemi, trials, n_vertices, vertices=idx)`` reads only those vertices, file by file (an ROI)."""
+
+    def __init__(self, source: str, raw, subject: str):
+        self.module, self.raw, self.subject = _adapter(source), raw, subject
+
+    def __call__(self, hemi, trials, n_vertices, vertices=None):
+        return self.module.read_betas(self.raw, self.subject, hemi, trials, n_vertices, vertices=vertices)
+
+    def file_of(self, hemi: str, trial) -> str:
+        where = str(self.module.beta_path(self.raw, self.subject, hemi, trial["file"]))
+        return f"{where} (trial {trial['column']} of the file)" if "column" in trial else where
+
+
+def betas_reader(source: str, raw, subject: str) -> BetasReader | None:
+    """The reader of ``subject``'s betas that preprocessing and QC use (:class:`BetasReader`).
 
     Parameters
     ----------
@@ -36,21 +56,17 @@ def betas_reader(source: str, raw, subject: str):
 
     Returns
     -------
-    callable or None
+    BetasReader or None
         None when the betas are in amodal's layout (``synthetic`` and ``path`` sources).
     """
     if source not in REAL_SOURCES:
         return None
-    mod = _adapter(source)
-
-    def read(hemi, trials, n_vertices):
-        return mod.read_betas(raw, subject, hemi, trials, n_vertices)
-
-    return read
+    return BetasReader(source, raw, subject)
 
 
-def raw_betas_dirs(source: str, raw, subject: str) -> list[str]:
-    """The folders of the download that hold ``subject``'s betas (the rules' inputs).
+def beta_files(source: str, raw, subject: str) -> list[str]:
+    """Every beta file of ``subject`` that preprocessing reads from the download: its rule's inputs, so that
+    replacing, re-downloading or deleting one reruns that subject's preprocessing and what follows.
 
     Parameters
     ----------
@@ -62,17 +78,47 @@ def raw_betas_dirs(source: str, raw, subject: str) -> list[str]:
     Returns
     -------
     list of str
-        ds007272: the left and right surface folders; NSD: the fsaverage betas folder.
-    """
-    if source == "ds007272":
-        from .ds007272 import surface_dir
+        ds007272: every ``beta_NNNNNN.gii`` of both hemispheres; NSD: every ``{lh,rh}.betas_sessionSS.mgh``.
 
-        return [str(surface_dir(raw, h, subject)) for h in ("left", "right")]
-    return [str(_adapter(source).betas_dir(raw, subject))]
+    Raises
+    ------
+    DataError
+        The adapter's message for a missing subject folder or an unexpected file, and for DataLad files that were
+        never fetched (``datalad get``).
+    """
+    from .._io import require_fetched
+
+    files = _adapter(source).beta_files(raw, subject)
+    require_fetched(files, f"{subject}'s beta files")
+    return [str(f) for f in files]
+
+
+def betas_listing(source: str, raw, subjects) -> str:
+    """A digest of the names of every subject's beta files: the import's parameter, so that adding or removing a
+    file reruns the import (whose trials tables list the files) and replacing one does not.
+
+    Parameters
+    ----------
+    source : {"ds007272", "nsd"}
+    raw : str or Path
+        The download's root.
+    subjects : list of str
+
+    Returns
+    -------
+    str
+        The SHA-256 of the sorted names relative to ``raw``.
+    """
+    import hashlib
+    import os
+
+    names = sorted(os.path.relpath(f, raw) for s in subjects for f in beta_files(source, raw, s))
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
 def layout_inputs(source: str, raw, subjects) -> list[str]:
-    """Every file and folder of the download that the layout of ``subjects`` is made from.
+    """Every table of the download that the layout of ``subjects`` is made from (the betas enter through
+    :func:`betas_listing` and, for preprocessing, :func:`beta_files`).
 
     Parameters
     ----------
@@ -84,17 +130,18 @@ def layout_inputs(source: str, raw, subjects) -> list[str]:
     Returns
     -------
     list of str
+
+    Raises
+    ------
+    DataError
+        When ``raw`` is not the dataset's root (the adapter's message, before Snakemake's missing-input error).
     """
+    mod = _adapter(source)
+    mod.check_root(raw)
     if source == "ds007272":
-        from .ds007272 import stimuli_csv
-
-        files = [str(stimuli_csv(raw))]
-    else:
-        from . import nsd
-
-        files = [str(nsd.expdesign_path(raw)), str(nsd.stim_info_path(raw)), str(nsd.images_path(raw)),
-                 *[str(nsd.responses_path(raw, s)) for s in subjects]]
-    return files + [d for s in subjects for d in raw_betas_dirs(source, raw, s)]
+        return [str(mod.stimuli_csv(raw))]
+    return [str(mod.expdesign_path(raw)), str(mod.stim_info_path(raw)), str(mod.images_path(raw)),
+            *[str(mod.responses_path(raw, s)) for s in subjects]]
 
 
 def write_layout(source: str, raw, out, subjects, coco_root=None, log=print) -> dict:

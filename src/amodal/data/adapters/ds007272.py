@@ -34,6 +34,7 @@ import pandas as pd
 
 from ...errors import DataError
 from ...surface import HEMIS
+from .._io import require_fetched, vertex_count_error
 
 FOLDERS = {  # folder -> (split, modality)
     "betas_train_image": ("train", "image"),
@@ -86,6 +87,11 @@ def surface_dir(root, hemi: str, subject: str) -> Path:
     return Path(root) / "derivatives" / "betas" / "surface" / hemi / subject
 
 
+def beta_path(root, subject: str, hemi: str, name: str) -> Path:
+    """The file of one beta: ``name`` is a trials table's ``file`` (``<folder>/<beta file>``)."""
+    return surface_dir(root, hemi, subject) / name
+
+
 def _is_true(values: pd.Series) -> np.ndarray:
     text = values.astype(str).str.strip().str.lower()
     bad = ~text.isin(["true", "false", "1", "0", "1.0", "0.0"])
@@ -113,11 +119,15 @@ def read_stimuli(root) -> pd.DataFrame:
     DataError
         For a missing file or column, or a duplicated id.
     """
-    path = stimuli_csv(root)
-    if not path.is_file():
-        raise DataError(f"{path} does not exist: `dataset.path` must be the ds007272 root (the folder that holds "
-                        f"stimuli/ and derivatives/); download the dataset with openneuro-py or DataLad")
+    path = check_root(root)
     df = pd.read_csv(path, index_col=0, dtype=str, keep_default_na=False)
+    numbers = pd.Series(df.index.astype(str).str.strip())
+    if not df.index.name and numbers.str.fullmatch(r"\d+").all() and len(df) > 1 and (
+            numbers.astype(int).to_numpy() == np.arange(len(df)) + int(numbers.iloc[0])).all():
+        raise DataError(f"{path}: the first column has no header and counts the rows ({numbers.iloc[0]}, "
+                        f"{numbers.iloc[1]}, ...): the file was re-saved with its row numbers (pandas' to_csv without "
+                        f"index=False). ds007272's first column is the COCO id: drop the row-number column, or "
+                        f"re-download stimuli/stimuli.csv")
     missing = [c for c in ("caption", "img_path", "used") if c not in df.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; ds007272's stimuli.csv has the COCO id as its first "
@@ -158,6 +168,22 @@ def _list_betas(root, subject: str, hemi: str) -> set[tuple[str, str]]:
                                 f"betas_imagery, the scene number). Remove it, or re-download the folder")
             found.add((folder.name, f.name))
     return found
+
+
+def beta_files(root, subject: str) -> list[Path]:
+    """Every beta file of ``subject`` that preprocessing reads, on both hemispheres (listed and checked as
+    :func:`index_subject` lists them; the blank beta is left out)."""
+    return [surface_dir(root, hemi, subject) / folder / name
+            for hemi in HEMIS for folder, name in sorted(_list_betas(root, subject, hemi))]
+
+
+def check_root(root) -> Path:
+    """``stimuli/stimuli.csv`` under ``root``, or a :class:`DataError` saying that `dataset.path` must be the root."""
+    path = stimuli_csv(root)
+    if not path.is_file():
+        raise DataError(f"{path} does not exist: `dataset.path` must be the ds007272 root (the folder that holds "
+                        f"stimuli/ and derivatives/); download the dataset with openneuro-py or DataLad")
+    return path
 
 
 def index_subject(root, subject: str, stimulus_ids) -> pd.DataFrame:
@@ -205,7 +231,8 @@ def index_subject(root, subject: str, stimulus_ids) -> pd.DataFrame:
                                 f"{subjects()}); check `dataset.subjects`")
             if number not in scenes.index:
                 raise DataError(f"{where}: imagery betas are beta_000001..beta_00000{N_IMAGERY} (scene numbers); "
-                                f"{name} is not one of them")
+                                f"{name} is not one of them. Remove it from betas_imagery/ of both hemispheres, or "
+                                f"re-download the folder")
             stimulus = scenes.loc[number, "stimulus_id"]
         else:
             stimulus = str(number)
@@ -242,7 +269,7 @@ def index_subject(root, subject: str, stimulus_ids) -> pd.DataFrame:
     return df
 
 
-def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: int) -> np.ndarray:
+def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: int, vertices=None) -> np.ndarray:
     """Read one hemisphere's betas in the order of ``trials`` (its ``file`` column, from :func:`index_subject`).
 
     Parameters
@@ -255,10 +282,12 @@ def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: 
         With a ``file`` column (``<folder>/<beta file>``).
     n_vertices : int
         The mesh's vertex count per hemisphere (163,842 on fsaverage7).
+    vertices : int array, optional
+        Read only these vertices (an ROI's indices).
 
     Returns
     -------
-    float32 array of shape (len(trials), n_vertices)
+    float32 array of shape (len(trials), n_vertices), or (len(trials), len(vertices))
 
     Raises
     ------
@@ -268,10 +297,10 @@ def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: 
     if "file" not in trials.columns:
         raise DataError(f"the trials table of {subject} has no 'file' column: it was not written by the ds007272 "
                         f"adapter; rerun the dataset rule")
-    base = surface_dir(root, hemi, subject)
-    out = np.empty((len(trials), n_vertices), dtype=np.float32)
+    out = np.empty((len(trials), n_vertices if vertices is None else len(vertices)), dtype=np.float32)
     for row, rel in enumerate(trials["file"]):
-        path = base / rel
+        path = beta_path(root, subject, hemi, rel)
+        require_fetched([path], f"{subject}'s {hemi} beta files")
         if not path.is_file():
             raise DataError(f"{path} does not exist ({subject}, {hemi}); the dataset changed since its trials table "
                             f"was written: rerun the dataset rule, or re-download the folder")
@@ -280,9 +309,8 @@ def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: 
         except Exception as exc:  # nibabel raises several types for corrupt files
             raise DataError(f"{path}: cannot be read as GIFTI ({exc}); re-download it") from exc
         if values.size != n_vertices:
-            raise DataError(f"{path}: {values.size} values, but the mesh has {n_vertices} vertices per hemisphere; "
-                            f"ds007272's surface betas are on fsaverage7 (163,842): set `dataset.mesh: fsaverage7`")
-        out[row] = values
+            raise vertex_count_error(path, values.size, n_vertices, first=row == 0, native="fsaverage7")
+        out[row] = values if vertices is None else values[vertices]
     return out
 
 

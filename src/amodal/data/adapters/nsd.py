@@ -14,7 +14,8 @@ What is read (``<root>`` holds ``nsddata/``, ``nsddata_betas/`` and ``nsddata_st
 amodal's subject ``sub-NN`` is NSD's ``subjNN``. Trial t of a subject (0-based, chronological, 750 per session) shows
 the 73k image ``subjectim[s, masterordering[t] - 1] - 1``; it is a test trial when its 10k index is below 1000 (the
 shared images, which sit first in every subject's list), else a train trial. Every trial stays a row (single
-trials: Mind Reader trains on them); preprocessing z-scores within session and averages repeats when asked.
+trials: Mind Reader trains on them); preprocessing z-scores within session and, with ``preprocess.average_repeats:
+test`` (``config/nsd.yaml``), averages the test repeats only.
 
 Checks (each a :class:`~amodal.errors.DataError` that names the file, the subject and the fix): the same sessions
 for both hemispheres; each session file holds 750 trials of the mesh's vertex count; ``responses.tsv`` agrees with
@@ -34,7 +35,7 @@ import pandas as pd
 
 from ...errors import DataError
 from ...surface import HEMIS
-from .._io import require_file
+from .._io import require_file, vertex_count_error
 from .freesurfer import FS_HEMI
 
 TRIALS_PER_SESSION = 750
@@ -72,6 +73,11 @@ def responses_path(root, subject: str) -> Path:
 def betas_dir(root, subject: str) -> Path:
     """``nsddata_betas/ppdata/subjNN/fsaverage/betas_fithrf_GLMdenoise_RR``."""
     return Path(root) / "nsddata_betas" / "ppdata" / nsd_subject(subject) / "fsaverage" / BETAS_VERSION
+
+
+def beta_path(root, subject: str, hemi: str, name: str) -> Path:
+    """One session's betas on one hemisphere: ``name`` is a trials table's ``file`` (``betas_sessionSS.mgh``)."""
+    return betas_dir(root, subject) / f"{FS_HEMI[hemi]}.{name}"
 
 
 def images_path(root) -> Path:
@@ -131,6 +137,21 @@ def sessions(root, subject: str) -> list[int]:
                             f"({len(lacking)} session(s)); both hemispheres need the same sessions. Download "
                             f"{other}.betas_session{lacking[0]:02d}.mgh")
     return sorted(found["lh"])
+
+
+def beta_files(root, subject: str) -> list[Path]:
+    """Every session file of ``subject``'s betas on both hemispheres (the sessions of :func:`sessions`)."""
+    return [beta_path(root, subject, hemi, f"betas_session{k:02d}.mgh") for hemi in HEMIS
+            for k in sessions(root, subject)]
+
+
+def check_root(root) -> Path:
+    """NSD's design file under ``root``, or a :class:`DataError` saying that `dataset.path` must be NSD's root."""
+    path = expdesign_path(root)
+    if not path.is_file():
+        raise DataError(f"{path} does not exist: `dataset.path` must be NSD's root (the folder that holds nsddata/, "
+                        f"nsddata_betas/ and nsddata_stimuli/). {_DOWNLOAD}")
+    return path
 
 
 def index_subject(root, subject: str, design: dict | None = None) -> pd.DataFrame:
@@ -194,9 +215,11 @@ def index_subject(root, subject: str, design: dict | None = None) -> pd.DataFram
         "column": t % TRIALS_PER_SESSION})
 
 
-def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: int) -> np.ndarray:
+def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: int, vertices=None) -> np.ndarray:
     """One hemisphere's betas in the order of ``trials`` (its ``file`` and ``column``), float32, in percent signal
-    change as NSD stores them on fsaverage (no scaling).
+    change as NSD stores them on fsaverage (no scaling): (n_trials, n_vertices), or (n_trials, len(vertices)) with
+    only the ``vertices`` (an ROI's indices), taken from each session file as it is read, so that a whole hemisphere
+    of every session is never in memory at once.
 
     Raises
     ------
@@ -207,10 +230,9 @@ def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: 
         if col not in trials.columns:
             raise DataError(f"the trials table of {subject} has no {col!r} column: it was not written by the NSD "
                             f"adapter; rerun the dataset rule")
-    out = np.empty((len(trials), n_vertices), dtype=np.float32)
-    base = betas_dir(root, subject)
-    for name, rows in trials.groupby("file", sort=False).indices.items():
-        path = base / f"{FS_HEMI[hemi]}.{name}"
+    out = np.empty((len(trials), n_vertices if vertices is None else len(vertices)), dtype=np.float32)
+    for k, (name, rows) in enumerate(trials.groupby("file", sort=False).indices.items()):
+        path = beta_path(root, subject, hemi, name)
         require_file(path, f"{subject}'s {hemi} betas", "The dataset changed since its trials table was written: rerun "
                  "the dataset rule, or download the file")
         try:
@@ -218,11 +240,15 @@ def read_betas(root, subject: str, hemi: str, trials: pd.DataFrame, n_vertices: 
         except Exception as exc:  # nibabel raises several types for corrupt files
             raise DataError(f"{path}: cannot be read as MGH ({exc}); re-download it") from exc
         data = data.reshape(data.shape[0], -1)
-        if data.shape != (n_vertices, TRIALS_PER_SESSION):
+        if data.shape[0] != n_vertices:
+            raise vertex_count_error(path, data.shape[0], n_vertices, first=k == 0, native="fsaverage7")
+        if data.shape[1] != TRIALS_PER_SESSION:
             raise DataError(f"{path}: shape {data.shape} (vertices x trials), but NSD sessions hold "
-                            f"{TRIALS_PER_SESSION} trials on a mesh of {n_vertices} vertices per hemisphere; NSD's "
-                            f"fsaverage betas are on fsaverage7: set `dataset.mesh: fsaverage7`")
+                            f"{TRIALS_PER_SESSION} trials: the file is truncated or of another release; re-download it")
+        if vertices is not None:
+            data = data[vertices]
         out[rows] = data[:, trials["column"].to_numpy()[rows]].T
+        del data
     return out
 
 
