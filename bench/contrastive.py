@@ -11,7 +11,7 @@ validation pass is included per trained trial, so this is an estimate). There is
 compare with (the papers' code needs their data and GPUs), so this prints throughput only, one JSON line per
 decoder and device, as each finishes.
 
-    python bench/contrastive.py [--quick]
+    python bench/contrastive.py [--quick] [--device cuda]
 """
 import argparse
 import json
@@ -42,9 +42,12 @@ def main():
     ap.add_argument("--quick", action="store_true", help="200 trials, 1 epoch (a smoke run)")
     ap.add_argument("--paper-trials", type=int, default=300,
                     help="trials for the paper-size mapper on CPU (2 batches of 128 and a validation pass)")
+    ap.add_argument("--device", default=None, help="one device only (default: the CPU, and CUDA when there is one)")
+    ap.add_argument("--skip-paper-size", action="store_true",
+                    help="leave out the paper-size Mind Reader mapper (a GPU job: minutes on a CPU)")
     args = ap.parse_args()
     n, n_vox, epochs = (200, 20484, 1) if args.quick else (1000, 20484, 3)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for dev in devices:
         g = torch.Generator().manual_seed(0)
         x = torch.randn(n, n_vox, generator=g).to(dev)
@@ -64,7 +67,9 @@ def main():
         # warm-up (allocator, oneDNN kernels), so that the first timed decoder is not charged for it
         fit_seconds(LinearMap(n_vox, 64).to(dev), x[:300], y64[:300], TrainSettings(max_epochs=1), dev)
         for name, (model, y, settings) in cases.items():
-            rows = args.paper_trials if name == "mindreader_paper_size" and dev == "cpu" else n
+            if name == "mindreader_paper_size" and args.skip_paper_size:
+                continue
+            rows = args.paper_trials if name == "mindreader_paper_size" and not dev.startswith("cuda") else n
             torch.manual_seed(0)
             seconds, n_epochs, n_train = fit_seconds(model.to(dev), x[:rows], y[:rows], settings, dev)
             per_trial = seconds / (n_train * n_epochs)

@@ -101,7 +101,13 @@ def pytest_collection_modifyitems(config, items):
                 break
 
 
+def pytest_addoption(parser):
+    parser.addoption("--device", default="cuda",
+                     help="the device tests/test_devices.py compares with the CPU (default cuda: skipped without one)")
+
+
 def pytest_configure(config):
+    config.addinivalue_line("markers", "device: CPU-versus-device agreement (tests/test_devices.py, --device)")
     # pytest 9.2 with xdist 3.8: --dist loadgroup silently stops grouping (pytest-xdist#1386): every worker would
     # build the shared fixtures and the suite would run past CI's budget; say so instead
     from packaging.version import Version

@@ -181,6 +181,19 @@ def test_an_offline_mesh_stops_the_run_before_any_job(tmp_path):
     assert "nilearn_data/fsaverage" in out and "Building DAG" not in out
 
 
+def test_a_wrong_download_path_is_the_adapters_message(tmp_path):
+    """A `dataset.path` that is not the download's root: the adapter's message, before any job (it used to be
+    Snakemake's generic missing-input error)."""
+    wd = make_workdir(tmp_path)
+    wrong = tmp_path / "nowhere"
+    (wd / "real.yaml").write_text(f"dataset: {{source: ds007272, path: {wrong}, subjects: [sub-01, sub-07]}}\n")
+    proc = subprocess.run([SNAKEMAKE, "-n", "--cores", "1", "--configfile", "tiny.yaml", "real.yaml"], cwd=wd,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "`dataset.path` must be the ds007272 root" in out, out[-4000:]
+    assert "MissingInputException" not in out
+
+
 def test_lint_is_clean(tmp_path):
     wd = make_workdir(tmp_path)
     proc = subprocess.run([SNAKEMAKE, "--lint", "--configfile", "tiny.yaml"], cwd=wd, capture_output=True,
