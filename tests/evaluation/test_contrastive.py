@@ -104,23 +104,22 @@ def test_a_store_without_an_aligned_space_is_refused(small_job, small_dataset):
         evaluation.decode_contrastive(betas, feats[["vision"]], "ridge", "images", cfg, features_path="x.zarr")
 
 
-def test_ridge_folds_keep_each_images_single_trials_together(monkeypatch, rng):
+def test_ridge_folds_keep_each_images_single_trials_together(small_job, monkeypatch):
     """With single train trials (NSD, `average_repeats: test`) a shuffled fold would validate on images it was fitted
-    on, and choose too small a penalty; each image's trials go whole to one fold."""
+    on, and choose too small a penalty; each image's trials go whole to one fold. An image and a caption trial of one
+    stimulus are not repeats: the agnostic decoder keeps shuffled folds, as before."""
     from amodal.evaluation import _contrastive
 
+    feats, betas, labels, cfg = small_job
     seen = []
     real = _contrastive.kfold
     monkeypatch.setattr(_contrastive, "kfold", lambda *a: seen.append(a[3]) or real(*a))
-    ids = np.repeat(np.arange(40).astype(str), 3)
-    x, y = rng.normal(size=(120, 30)), rng.normal(size=(120, 8))
-    cfg = dict(ridge_alphas=[1.0, 100.0], ridge_cv_folds=5)
-    _contrastive.fit_family("ridge", x, y, y, np.arange(120), ids, cfg, 0, ("sub-01", "ridge", "images"))
+    evaluation.decode_contrastive(betas, feats, "ridge", "agnostic", cfg, seed=1, log=lambda *a: None)
+    assert seen[-1] is None
+    train = np.flatnonzero(betas["split"].values == "train")
+    twice = betas.isel(trial=np.concatenate([np.arange(betas.sizes["trial"]), train]))  # every train trial repeated
+    evaluation.decode_contrastive(twice, feats, "ridge", "images", cfg, seed=1, log=lambda *a: None)
     groups = seen[-1]
-    assert groups is not None and list(groups) == list(ids)
-    folds = real(120, 5, 0, groups)
-    for _, val in folds:
-        assert not set(ids[val]) & set(ids[np.setdiff1d(np.arange(120), val)])
-    one = ids[::3]
-    _contrastive.fit_family("ridge", x[:40], y[:40], y[:40], np.arange(40), one, cfg, 0, ("sub-01", "ridge", "images"))
-    assert seen[-1] is None  # one trial per image: the shuffled folds, as before
+    assert groups is not None
+    for _, val in real(groups.size, 5, 0, groups):
+        assert not set(groups[val]) & set(np.delete(groups, val))

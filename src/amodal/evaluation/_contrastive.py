@@ -148,7 +148,7 @@ def _vt_settings(settings: list[TrainSettings], weights) -> list[TrainSettings]:
 
 
 def fit_family(family: str, x, y_img, y_txt, train, ids, cfg: dict, seed: int, keys, pretrain=None,
-               device="cpu", checkpoint_dir=None, log=None):
+               device="cpu", checkpoint_dir=None, log=None, cv_groups=None):
     """Fit every variant of one decoder family on the ``train`` rows.
 
     Parameters
@@ -174,6 +174,9 @@ def fit_family(family: str, x, y_img, y_txt, train, ids, cfg: dict, seed: int, k
     device : str
     checkpoint_dir : path, optional
     log : callable, optional
+    cv_groups : array of shape (len(train),), optional
+        The ridge's folds keep each group whole (single trials: each image's repeats; see
+        :func:`decode_contrastive`); by default shuffled folds.
 
     Returns
     -------
@@ -182,12 +185,8 @@ def fit_family(family: str, x, y_img, y_txt, train, ids, cfg: dict, seed: int, k
     """
     out = {}
     if family == "ridge":
-        # single trials (NSD's train repeats, `preprocess.average_repeats: test`): each image's trials in one fold,
-        # so that no fold is validated on images it was fitted on
-        train_ids = np.asarray(ids)[train]
-        groups = train_ids if pd.Series(train_ids).duplicated().any() else None
         folds = kfold(train.size, int(cfg.get("ridge_cv_folds", 5)), int(rng(seed, "cv-folds", *keys).integers(
-            2**31)), groups)
+            2**31)), cv_groups)
         for tgt, y in (("V", y_img), ("T", y_txt)):
             mean, sd = train_stats(y, train)
             fit = RidgeDecoder(cfg["ridge_alphas"], folds, device=torch.device(device)).fit(
@@ -287,8 +286,12 @@ def decode_contrastive(betas: xr.Dataset, features: xr.Dataset, family: str, mod
         held = set(sid[test]) | set(sid[imagery])
         keep = ~np.isin(features["stimulus"].values.astype(str), list(held))
         pretrain = np.concatenate([features["vision"].values[keep], features["lang"].values[keep]])
+    # single trials (NSD's train repeats, `preprocess.average_repeats: test`): the ridge's folds keep each image's
+    # trials together, so that no fold is validated on an image it was fitted on (an image and a caption trial of one
+    # stimulus are two trials, not repeats: shuffled folds, as the ridge decoders of the reference study)
+    repeated = pd.DataFrame({"s": sid[train], "m": mod[train]}).duplicated().any()
     fits = fit_family(family, x, y_img, y_txt, train, sid, cfg, seed, (subject, family, mode), pretrain, device,
-                      checkpoint_dir, log)
+                      checkpoint_dir, log, cv_groups=sid[train] if repeated else None)
     ev = np.concatenate([test, imagery])
     pos = {r: i for i, r in enumerate(ev.tolist())}
     t_img = torch.as_tensor(y_img, dtype=torch.float64, device=device)
