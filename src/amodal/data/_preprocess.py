@@ -74,14 +74,17 @@ def _check_maps(hemi_data, trials, subject, hemi, file_of):
         return
     first = trials.iloc[broken[0]]
     values = hemi_data[broken[0]]
-    what = "NaN" if np.isnan(values).all() else f"{np.nanmax(values):g}"
+    nan = np.isnan(values).all()
+    what = "NaN" if nan else f"{np.nanmax(values):g}"
+    why = ("masking its NaN would drop every vertex of the hemisphere" if nan
+           else "it would enter the decoders as a trial with no signal")
     others = "".join(f"\n  {file_of(hemi, trials.iloc[r])}" for r in broken[1:6])
     more = f" ({broken.size - 6} more not listed)" if broken.size > 6 else ""
     raise DataError(
         f"{file_of(hemi, first)}: the {hemi} map of {subject}'s {first['split']} {first['modality']} trial "
         f"{int(first['trial'])} (stimulus {first['stimulus_id']}) is {what} at every vertex: a broken file, not bad "
-        f"vertices (masking them would drop the whole hemisphere). Re-download or rewrite the file; a vertex that is "
-        f"NaN in every map is masked, a map that is NaN everywhere is not."
+        f"vertices ({why}). Re-download or rewrite the file; a vertex that is NaN or constant in the maps is masked, "
+        f"a map that is NaN or constant everywhere is not."
         + (f" {broken.size} maps are broken; the others:{others}{more}" if broken.size > 1 else ""))
 
 
