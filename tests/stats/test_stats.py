@@ -57,8 +57,8 @@ def test_exact_enumeration_of_exhaustive_nulls():
 
 
 def test_group_null_batches_by_memory_and_gives_the_same_maxima(monkeypatch):
-    """The default batch keeps a batch's gathered null values within BATCH_BYTES (the group stage's memory then stays
-    flat at fsaverage7); the null maxima are the same whatever the batch."""
+    """The default batch keeps a batch's test maps within BATCH_BYTES (the group stage's memory then stays flat at
+    fsaverage7); the null maxima are the same whatever the batch."""
     from amodal.stats import _permutations
 
     n_sub, nv = 4, 30
@@ -72,11 +72,80 @@ def test_group_null_batches_by_memory_and_gives_the_same_maxima(monkeypatch):
     real = _permutations._max_tfce
     monkeypatch.setattr(_permutations, "_max_tfce", lambda *a: sizes.append(a[6]) or real(*a))
     whole = stats.group_null(*args, batch=150)["mod_agnostic_and_cross"]
-    per_perm = 4 * n_sub * nv * 4  # the 4 null keys this test map reads, float32
+    per_perm = nv * 8  # the one test map, float64
     monkeypatch.setattr(_permutations, "BATCH_BYTES", 7 * per_perm)
     small = stats.group_null(*args)["mod_agnostic_and_cross"]
     assert sizes == [150, 7]
     np.testing.assert_array_equal(small, whole)
+
+
+def _numpy_group_null(null, picks, names, hemis, adjacency, kw):
+    """The group null as numpy array operations (amodal's form before the compiled kernel): gather each
+    permutation's null maps, t-maps, test maps, TFCE, maximum over hemispheres. Returns (test maps, maxima)."""
+    from amodal.stats import _permutations as perm
+
+    subj = np.arange(picks.shape[1])
+    vals = {key: arr[subj[None, :], picks] for key, arr in null.items()}  # (P, S, V)
+    base = perm.base_values(vals)
+    ts = {k: stats.ttest_1samp(v, perm.CHANCE[k], axis=1) for k, v in base.items()}
+    maps = {name: perm._nanmin([ts[k] for k in stats.TEST_MAPS[name]]) for name in names}
+    maxima = {name: np.max([stats.tfce(m[:, cols], adjacency[h], **kw).max(axis=1) for h, cols in hemis.items()],
+                           axis=0) for name, m in maps.items()}
+    return maps, maxima
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mesh", ["path", "ico4"])
+def test_group_null_kernel_equals_the_numpy_form_to_the_bit(dtype, mesh):
+    """The compiled test maps of the group null (one pass per permutation, no gathered copy) are the numpy form's
+    to the last bit: differences in the maps' dtype, sums in subject order, NaN inputs, zero variance (a vertex
+    equal in every subject) and all-NaN minima included; so are the TFCE maxima over two hemispheres, on a chain
+    and on an icosahedron (ico-7's topology at a small grade), with a fixed seed."""
+    from amodal.stats import _null_kernels, _permutations as perm
+    from amodal.surface import adjacency, ico_mesh, smooth, smoothing_operator
+
+    n_sub, n_null = 6, 30
+    if mesh == "ico4":
+        coords, faces = ico_mesh(4)
+        n_h = coords.shape[0]  # 2,562 per hemisphere: more than one block of vertices, and a ragged last block
+        adj = {h: adjacency(faces, n_h) for h in ("left", "right")}
+    else:
+        n_h = 2517
+        adj = {h: sp.diags([np.ones(n_h - 1), np.ones(n_h - 1)], [-1, 1], shape=(n_h, n_h)).tocsr()
+               for h in ("left", "right")}
+    nv = 2 * n_h
+    g = np.random.default_rng(11)
+    keys = [(mode, m) for mode in ("agnostic", "images", "captions") for m in ("acc_image", "acc_caption")]
+    null = {k: g.normal(0.5, 0.08, size=(n_sub, n_null, nv)).astype(dtype) for k in keys}
+    if mesh == "ico4":  # smooth maps, as a searchlight's: clusters of many vertices above the thresholds
+        op = smoothing_operator(faces, n_h)
+        for k in keys:
+            for h in range(2):
+                part = null[k][:, :, h * n_h:(h + 1) * n_h].reshape(-1, n_h)
+                f = smooth(part.T.astype(np.float64) - 0.5, op, 3).T
+                null[k][:, :, h * n_h:(h + 1) * n_h] = (0.5 + 0.05 * f / f.std()).reshape(n_sub, n_null, n_h)
+    null[keys[0]][:, :, 7] = 0.625  # zero variance: NaN in that component only
+    for k in keys:
+        null[k][:, :, 11] = 0.5  # zero variance in every component: NaN test map
+    null[keys[1]][2, :, 40:60] = np.nan  # masked in one subject
+    null[keys[3]][:, 5, 100] = np.nan
+    hemis = {"left": slice(0, n_h), "right": slice(n_h, nv)}
+    kw = {"e_power": 1.0, "h_power": 2.0, "dh": 0.1}
+    names = ["mod_agnostic_and_cross", "cross_decoding", "diff_mod_agno_mod_specific"]
+    picks, _ = stats.group_configurations(n_null, n_sub, 64, 3, "targets")
+    want_maps, want_max = _numpy_group_null(null, picks, names, hemis, adj, kw)
+    got = np.empty((len(names), picks.shape[0], nv))
+    arrays = perm.List()
+    for k in keys:
+        arrays.append(null[k])
+    _null_kernels.test_maps(arrays, picks.astype(np.int64), *perm._components(names, keys), got)
+    for i, name in enumerate(names):
+        np.testing.assert_array_equal(got[i], want_maps[name], err_msg=name)
+    assert np.isnan(got[:, :, 11]).all() and not np.isnan(got[0, :, 7]).any()
+    maxima = stats.group_null(null, hemis, adj, names, 64, 3, kw, batch=20)
+    for name in names:
+        np.testing.assert_array_equal(maxima[name], want_max[name], err_msg=name)
+        assert (maxima[name] > 0).all() and np.unique(maxima[name]).size > 8, name  # not a trivial null
 
 
 def test_group_null_enumerates_the_imagery_null():

@@ -30,9 +30,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+from numba.typed import List
 
 from ..seeding import rng
 from ..surface import HEMIS
+from ._null_kernels import test_maps as _test_maps
 from ._tfce import tfce
 
 # base metrics: (name, training mode, searchlight metric, chance)
@@ -208,10 +210,10 @@ def min_p(n_null_maxima: int) -> float:
     return 1.0 / (1 + n_null_maxima)
 
 
-# The group null is computed in batches of permutations; a batch gathers one null map per subject and null key for
-# each of its permutations (and the t and TFCE maps derived from them are of the same order). BATCH_BYTES bounds the
-# gathered values, so that memory stays flat whatever the mesh; MAX_BATCH caps the batch where maps are small.
-BATCH_BYTES = 640 * 2 ** 20
+# The group null is computed in batches of permutations: a batch holds each test map of its permutations (float64),
+# and TFCE's copy of it per hemisphere. BATCH_BYTES bounds the test maps of a batch, so that memory stays flat
+# whatever the mesh; MAX_BATCH caps the batch where maps are small.
+BATCH_BYTES = 256 * 2 ** 20
 MAX_BATCH = 200
 
 
@@ -236,9 +238,8 @@ def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_per
     tfce_kw : dict
         Keyword arguments of :func:`tfce`.
     batch : int, optional
-        Permutations per batch. By default as many as keep the gathered null values of a batch within
-        :data:`BATCH_BYTES` (200 on fsaverage5; 21 and 85 on fsaverage7 for the default test maps, where 200 would
-        gather 6 GB at once). The maxima do not depend on it.
+        Permutations per batch. By default as many as keep a batch's test maps within :data:`BATCH_BYTES` (200 on
+        fsaverage5; 51 and 102 on fsaverage7 for the default test maps). The maxima do not depend on it.
     log : callable, optional
     exhaustive : dict, optional
         ``{family: bool}``: whether that family's per-subject nulls hold every relabelling, identity first (see
@@ -268,7 +269,7 @@ def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_per
         n_sub, n_null = shapes.pop()
         picks, scheme = group_configurations(n_null, n_sub, n_perm, seed, fam, exhaustive.get(fam, False))
         fam_null = {k: null[k] for k in keys}
-        per_perm = sum(n_sub * arr.shape[2] * arr.itemsize for arr in fam_null.values())
+        per_perm = len(names) * null[keys[0]].shape[2] * 8  # its test maps, float64
         size = batch or int(np.clip(BATCH_BYTES // per_perm, 1, MAX_BATCH))
         out = _max_tfce(fam_null, picks, names, hemi_slices, adjacency, tfce_kw, size, log)
         maxima.update(out)
@@ -279,21 +280,39 @@ def group_null(null: dict, hemi_slices: dict, adjacency: dict, test_names, n_per
     return {name: maxima[name] for name in test_names}
 
 
+def _components(names, keys):
+    """The test maps' components as :func:`._null_kernels.test_maps` reads them: key indices (the second one
+    of a difference, else -1), chance levels, and where each test map's components start."""
+    comp_a, comp_b, chance, ptr = [], [], [], [0]
+    for name in names:
+        for comp in TEST_MAPS[name]:
+            pair = _keys_of(comp)
+            comp_a.append(keys.index(pair[0]))
+            comp_b.append(keys.index(pair[1]) if len(pair) > 1 else -1)
+            chance.append(CHANCE[comp])
+        ptr.append(len(comp_a))
+    return (np.array(comp_a, np.int64), np.array(comp_b, np.int64), np.array(chance, np.float64),
+            np.array(ptr, np.int64))
+
+
 def _max_tfce(null, picks, names, hemi_slices, adjacency, tfce_kw, batch, log):
     n_total, n_sub = picks.shape
-    needed = sorted({m for name in names for m in TEST_MAPS[name]})
+    keys = list(null)
+    dtype = np.result_type(*null.values())  # float32 from the stores: no copy
+    arrays = List()  # numba reads them in place: no gathered copy, no float64 copy
+    for key in keys:
+        arrays.append(np.ascontiguousarray(null[key], dtype=dtype))
+    comps = _components(names, keys)
+    n_vertices = arrays[0].shape[2]
     maxima = {name: np.zeros(n_total) for name in names}
-    subj = np.arange(n_sub)
     for start in range(0, n_total, batch):
-        sel = picks[start: start + batch]  # (b, S)
-        vals = {key: arr[subj[None, :], sel] for key, arr in null.items()}  # (b, S, V)
-        base = base_values(vals)
-        ts = {k: ttest_1samp(base[k], CHANCE[k], axis=1) for k in needed if k in base}
-        for name in names:
-            tm = _nanmin([ts[k] for k in TEST_MAPS[name]])  # (b, V)
-            mx = np.zeros(tm.shape[0])
+        sel = np.ascontiguousarray(picks[start: start + batch], dtype=np.int64)  # (b, S)
+        maps = np.empty((len(names), sel.shape[0], n_vertices))
+        _test_maps(arrays, sel, *comps, maps)
+        for i, name in enumerate(names):
+            mx = np.zeros(sel.shape[0])
             for hemi, cols in hemi_slices.items():
-                scores = tfce(tm[:, cols], adjacency[hemi], **tfce_kw)
+                scores = tfce(maps[i][:, cols], adjacency[hemi], **tfce_kw)
                 mx = np.maximum(mx, scores.max(axis=1))
             maxima[name][start: start + sel.shape[0]] = mx
         if log:
