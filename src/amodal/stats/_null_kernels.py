@@ -19,7 +19,7 @@ BLOCK = 2048  # vertices per block: a block's sums and its S rows of one compone
 EPS4 = 4.0 * float(np.finfo(np.float32).eps)  # ttest_1samp's "zero variance" tolerance, per unit of |x|
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")  # x / 0 is inf or NaN, as in numpy
 def test_maps(null, picks, comp_a, comp_b, chance, comp_ptr, out):
     """Fill ``out[m, p, :]`` with test map m of permutation p.
 
@@ -29,6 +29,9 @@ def test_maps(null, picks, comp_a, comp_b, chance, comp_ptr, out):
     ``comp_ptr[m] .. comp_ptr[m + 1] - 1``, NaN where all are NaN."""
     n_maps, n_perm, n = out.shape
     n_sub = picks.shape[1]
+    if n_sub < 2:  # no variance across one subject: every t is NaN, as ttest_1samp's
+        out[:] = np.nan
+        return
     for p in numba.prange(n_perm):
         x = np.empty((n_sub, BLOCK), np.float64)
         mean = np.empty(BLOCK, np.float64)
@@ -71,9 +74,11 @@ def test_maps(null, picks, comp_a, comp_b, chance, comp_ptr, out):
                     for j in range(w):
                         var = ssq[j] / (n_sub - 1)
                         tol = EPS4 * scale[j]
-                        t = (mean[j] - chance[c]) / np.sqrt(var / n_sub)
-                        if var <= tol * tol or t != t:
+                        if not var > tol * tol:
                             continue  # NaN: zero variance, or a NaN input
+                        t = (mean[j] - chance[c]) / np.sqrt(var / n_sub)
+                        if t != t:
+                            continue
                         valid[j] = True
                         if t < res[j]:
                             res[j] = t
