@@ -89,14 +89,14 @@ def numpy_group_null(null, picks, names, cols, adj, tfce_kw, batch_bytes=640 * 2
 
     subj = np.arange(picks.shape[1])
     per_perm = sum(picks.shape[1] * a.shape[2] * a.itemsize for a in null.values())
-    size = int(np.clip(batch_bytes // per_perm, 1, 200))
+    size = int(np.clip(batch_bytes // per_perm, 1, perm.MAX_BATCH))
     out = {n: np.zeros(picks.shape[0]) for n in names}
     for start in range(0, picks.shape[0], size):
         sel = picks[start: start + size]
-        base = perm.base_values({k: a[subj[None, :], sel] for k, a in null.items()})  # (b, S, V) each
-        ts = {k: stats.ttest_1samp(v, perm.CHANCE[k], axis=1) for k, v in base.items()}
+        # (b, S, V) per key, gathered; then the functions of the observed maps
+        ts = perm.t_maps(perm.base_values({k: a[subj[None, :], sel] for k, a in null.items()}), axis=1)
         for n in names:
-            tm = perm._nanmin([ts[k] for k in stats.TEST_MAPS[n]])
+            tm = stats.test_map(ts, n)
             out[n][start: start + sel.shape[0]] = np.max(
                 [stats.tfce(tm[:, c], adj[h], **tfce_kw).max(axis=1) for h, c in cols.items()], axis=0)
     return out
@@ -113,8 +113,10 @@ def timed_null(paths, subjects, surf, stats_cfg, n_perm, queue) -> None:
     cols = {h: slice(i * nv, (i + 1) * nv) for i, h in enumerate(HEMIS)}
     kw = {"e_power": stats_cfg["tfce_e"], "h_power": stats_cfg["tfce_h"], "dh": stats_cfg["tfce_dh"], "strict": True}
     res = {}
-    for fam_names in (["mod_agnostic_and_cross", "cross_decoding"], ["imagery"]):
-        fam = perm.family_of(fam_names[0])
+    by_family = {}
+    for name in stats_cfg["test_maps"]:
+        by_family.setdefault(perm.family_of(name), []).append(name)
+    for fam, fam_names in by_family.items():
         keys = {k for n in fam_names for c in stats.TEST_MAPS[n] for k in perm._keys_of(c)}
         fam_null = {k: null[k] for k in null if k in keys}
         n_sub, n_null = next(iter(fam_null.values())).shape[:2]

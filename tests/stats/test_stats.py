@@ -85,10 +85,8 @@ def _numpy_group_null(null, picks, names, hemis, adjacency, kw):
     from amodal.stats import _permutations as perm
 
     subj = np.arange(picks.shape[1])
-    vals = {key: arr[subj[None, :], picks] for key, arr in null.items()}  # (P, S, V)
-    base = perm.base_values(vals)
-    ts = {k: stats.ttest_1samp(v, perm.CHANCE[k], axis=1) for k, v in base.items()}
-    maps = {name: perm._nanmin([ts[k] for k in stats.TEST_MAPS[name]]) for name in names}
+    ts = perm.t_maps(perm.base_values({key: arr[subj[None, :], picks] for key, arr in null.items()}), axis=1)
+    maps = {name: stats.test_map(ts, name) for name in names}  # the observed maps' functions, on (P, V)
     maxima = {name: np.max([stats.tfce(m[:, cols], adjacency[h], **kw).max(axis=1) for h, cols in hemis.items()],
                            axis=0) for name, m in maps.items()}
     return maps, maxima

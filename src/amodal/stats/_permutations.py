@@ -296,7 +296,7 @@ def _components(names, keys):
 
 
 def _max_tfce(null, picks, names, hemi_slices, adjacency, tfce_kw, batch, log):
-    n_total, n_sub = picks.shape
+    n_total = picks.shape[0]
     keys = list(null)
     dtype = np.result_type(*null.values())  # float32 from the stores: no copy
     arrays = List()  # numba reads them in place: no gathered copy, no float64 copy
