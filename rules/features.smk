@@ -19,6 +19,9 @@ rule extract_features:
     benchmark:
         "benchmarks/features/{model}.tsv"
     threads: 2
+    # first whenever ready: every study waits on its features, and the Universal Brain Encoder's are the start of the
+    # main job's longest chain (see rules/ube.smk)
+    priority: 20
     resources:
         mem_mb=per_attempt(6000),
         runtime=per_attempt(60),
