@@ -1,4 +1,4 @@
-"""Helpers for workflow_scripts: logging to the rule's log file, thread limits, and JSON sidecars."""
+"""Helpers for workflow_scripts: logging to the rule's log file and thread limits (sidecars: :mod:`amodal.sidecars`)."""
 
 from __future__ import annotations
 
@@ -57,10 +57,3 @@ def setup_logging(smk) -> logging.Logger:
     logger.addHandler(sh)
     logging.captureWarnings(True)
     return logger
-
-
-def write_sidecar(path, **fields) -> None:
-    """Write ``fields`` as an indented, key-sorted JSON sidecar at ``path`` (:func:`amodal.sidecars.write_sidecar`)."""
-    from .sidecars import write_sidecar as _write
-
-    _write(path, fields)
