@@ -1,16 +1,15 @@
 """A tiny NSD download in its exact layout and formats (MGH betas of 750 trials per session, the MATLAB design,
-responses.tsv, the stimulus CSV, an HDF5 imgBrick, COCO caption JSON, nsdgeneral MGZ), on a small mesh. Each
-beta's values encode which trial it is, so tests can check the trial -> image mapping and the alignment."""
+responses.tsv, the stimulus CSV, an HDF5 imgBrick, COCO caption JSON, nsdgeneral MGZ), on a small mesh, written by
+the library's NSD writer (:mod:`amodal.data.adapters.nsd`). Each beta's values encode which trial it is, so tests
+can check the trial -> image mapping and the alignment."""
 import json
 import zlib
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
-import pandas as pd
-from scipy.io import savemat
 
 from amodal.data.adapters import nsd
+from amodal.surface import HEMIS
 
 N_SESSIONS = 2
 N_TEN_K = 1100          # the fixture's "10k" list per subject: 1000 shared, then 100 subject-specific
@@ -37,6 +36,10 @@ def design(seed=0, n_sessions=N_SESSIONS):
     return {"masterordering": order[None, :], "subjectim": subjectim, "sharedix": shared_ids[None, :]}
 
 
+def coco_split():
+    return np.where(np.arange(N_IMAGES) % 7, "train2017", "val2017")
+
+
 def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-02"), sessions=None, roi_every=3):
     """The tree under ``root``; ``sessions``: subject -> number of sessions on disk (default :data:`N_SESSIONS`, the
     design covers the largest); the nsdgeneral region is every ``roi_every``-th vertex (bench/nsd_scale.py writes
@@ -44,55 +47,30 @@ def write_tree(root, n_vertices=642, subjects=("sub-01", "sub-02"), sessions=Non
     root = Path(root)
     sessions = {s: (sessions or {}).get(s, N_SESSIONS) for s in subjects}
     d = design(n_sessions=max(sessions.values()))
-    exp = nsd.expdesign_path(root)
-    exp.parent.mkdir(parents=True, exist_ok=True)
-    savemat(exp, d)
-    info = pd.DataFrame({"cocoId": 100000 + np.arange(N_IMAGES), "cocoSplit": np.where(np.arange(N_IMAGES) % 7,
-                         "train2017", "val2017"), "nsdId": np.arange(N_IMAGES)})
-    info.to_csv(nsd.stim_info_path(root))
+    nsd.write_design(root, d["masterordering"], d["subjectim"])
+    nsd.write_stim_info(root, 100000 + np.arange(N_IMAGES), coco_split())
     for subject in subjects:
-        s = int(subject[-2:])
-        t = np.arange(sessions[subject] * 750)
-        img73 = d["subjectim"][s - 1, d["masterordering"][0, t] - 1]  # 1-based
-        resp = pd.DataFrame({"SUBJECT": s, "SESSION": t // 750 + 1, "RUN": (t % 750) // 63 + 1,
-                             "TRIAL": (t % 750) % 63 + 1, "73KID": img73, "10KID": d["masterordering"][0, t]})
-        p = nsd.responses_path(root, subject)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        resp.to_csv(p, sep="\t", index=False)
-        base = nsd.betas_dir(root, subject)
-        base.mkdir(parents=True, exist_ok=True)
-        for hemi, fh in nsd.FS_HEMI.items():
+        nsd.write_responses(root, subject, d["masterordering"], d["subjectim"], sessions[subject])
+        for hemi in HEMIS:
             for k in range(1, sessions[subject] + 1):
                 data = np.stack([trial_values(subject, hemi, int(i), n_vertices)
                                  for i in range((k - 1) * 750, k * 750)], axis=1)
-                nib.save(nib.MGHImage(data[:, None, None, :], np.eye(4)), base / f"{fh}.betas_session{k:02d}.mgh")
-    for hemi in nsd.FS_HEMI:
-        p = nsd.nsdgeneral_path(root, hemi)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        mask = (np.arange(n_vertices) % roi_every == 0).astype(np.float32)
-        nib.save(nib.MGHImage(mask[:, None, None], np.eye(4)), p)
+                nsd.write_session_betas(root, subject, hemi, k, data)
+    nsd.write_nsdgeneral(root, {h: np.arange(n_vertices) % roi_every == 0 for h in HEMIS})
     return root
 
 
 def write_images(root, size=16):
     """NSD's nsd_stimuli.hdf5 (imgBrick), with small images."""
-    import h5py
-
-    p = nsd.images_path(root)
-    p.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1)
-    with h5py.File(p, "w") as f:
-        f.create_dataset("imgBrick", data=rng.integers(0, 255, (N_IMAGES, size, size, 3), dtype=np.uint8))
+    nsd.write_images(root, rng.integers(0, 255, (N_IMAGES, size, size, 3), dtype=np.uint8))
 
 
 def write_captions(coco_root):
-    ann = Path(coco_root) / "annotations"
-    ann.mkdir(parents=True, exist_ok=True)
-    for split in ("train2017", "val2017"):
-        anns = []
-        for k in range(N_IMAGES):
-            if (split == "train2017") == bool(k % 7):
-                anns += [{"image_id": 100000 + k, "id": 10 * k + 2, "caption": f"second caption {k}"},
-                         {"image_id": 100000 + k, "id": 10 * k + 1, "caption": f"first caption {k} "}]
-        (ann / f"captions_{split}.json").write_text(json.dumps({"annotations": anns}))
+    """COCO caption files; each file's annotations are reversed, so that an image's lowest annotation id (the caption
+    the reader takes) is not the first in the file, as in COCO's own files."""
+    nsd.write_coco_captions(coco_root, 100000 + np.arange(N_IMAGES), coco_split(),
+                            [[f"first caption {k} ", f"second caption {k}"] for k in range(N_IMAGES)])
+    for path in (Path(coco_root) / "annotations").glob("captions_*.json"):
+        path.write_text(json.dumps({"annotations": json.loads(path.read_text())["annotations"][::-1]}))
     return coco_root

@@ -213,3 +213,25 @@ def test_a_nan_session_file_stops_preprocessing_and_names_the_file(tree, tmp_pat
                                         r"is NaN at every vertex.* 750 maps are broken"):
         preprocess_subject(out, "sub-01", "fsaverage3", log=lambda *a: None,
                            read_betas=betas_reader("nsd", tree, "sub-01"))
+
+
+def test_writer_runs_are_nsds(tree):
+    # twelve runs a session, 63 trials in the odd ones and 62 in the even ones, as NSD's responses.tsv has them
+    resp = pd.read_csv(nsd.responses_path(tree, "sub-01"), sep="\t")
+    sizes = resp[resp["SESSION"] == 2].groupby("RUN").size()
+    assert list(sizes.index) == list(range(1, 13)) and list(sizes) == [63, 62] * 6
+    assert resp.groupby(["SESSION", "RUN"])["TRIAL"].max().tolist() == [63, 62] * 12
+
+
+def test_writer_refuses_what_nsd_would_not_hold(tmp_path):
+    d = design()
+    bad = d["subjectim"].copy()
+    bad[1, 0] = bad[0, 1]
+    with pytest.raises(ValueError, match="shared"):
+        nsd.write_design(tmp_path, d["masterordering"], bad)
+    with pytest.raises(ValueError, match="1-based"):
+        nsd.write_design(tmp_path, d["masterordering"] - 1, d["subjectim"])
+    with pytest.raises(ValueError, match="750"):
+        nsd.write_session_betas(tmp_path, "sub-01", "left", 1, np.zeros((10, 749)))
+    with pytest.raises(ValueError, match="uint8"):
+        nsd.write_images(tmp_path, np.zeros((2, 4, 4, 3)))

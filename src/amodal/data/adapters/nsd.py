@@ -21,6 +21,9 @@ Checks (each a :class:`~amodal.errors.DataError` that names the file, the subjec
 for both hemispheres; each session file holds 750 trials of the mesh's vertex count; ``responses.tsv`` agrees with
 the design on every trial's image; every image is in the stimulus table, and has a caption when captions are asked
 for.
+
+The writers at the end (``write_design``, ``write_responses``, ``write_session_betas``, ...) are the readers' inverse:
+they write a tree in the same formats, so that a synthetic NSD is read through this adapter like the real download.
 """
 
 from __future__ import annotations
@@ -363,3 +366,166 @@ def write_layout(root, out, subject_list, coco_root=None, log=print) -> dict:
     log(f"{len(ids)} stimuli seen by {len(subject_list)} subject(s) written to {stimuli_tsv(out)} (captions: the "
         f"first COCO caption of each image)")
     return {"subjects": counts, "n_stimuli": len(ids)}
+
+
+# --- Writing a tree in NSD's download format -------------------------------------------------------------------------
+# The readers' inverse, so that a synthetic NSD (and the tests' tiny one) is read through the same adapter as the real
+# download. Only the fields the readers use are written; the formats (MATLAB v5, MGH, HDF5, COCO JSON) are NSD's.
+
+RUN_LENGTHS = (63, 62) * 6
+"""Trials per run in one NSD session: twelve runs, the odd ones of 63 trials and the even ones of 62 (750 in all)."""
+
+
+def write_design(root, masterordering, subjectim) -> Path:
+    """Write ``nsd_expdesign.mat`` (MATLAB v5, as NSD ships it).
+
+    Parameters
+    ----------
+    root : str or Path
+        The tree's root.
+    masterordering : array of int
+        The 10k index (1-based) of each trial, in chronological order, the same for every subject.
+    subjectim : array of int, (n_subjects, n_10k)
+        Each subject's 73k ids (1-based); the first :data:`N_SHARED` columns (the shared images) the same in every
+        row. ``sharedix`` is written from them.
+
+    Raises
+    ------
+    ValueError
+        When the shared columns differ between subjects, or ``masterordering`` is not 1-based into ``subjectim``.
+    """
+    from scipy.io import savemat
+
+    order, subjectim = np.asarray(masterordering, np.int64).ravel(), np.asarray(subjectim, np.int64)
+    if not (subjectim[:, :N_SHARED] == subjectim[:1, :N_SHARED]).all():
+        raise ValueError(f"subjectim's first {N_SHARED} columns must be the same for every subject (NSD's shared "
+                         f"images)")
+    if order.min() < 1 or order.max() > subjectim.shape[1]:
+        raise ValueError(f"masterordering holds 1-based indices into subjectim's {subjectim.shape[1]} columns")
+    path = expdesign_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    savemat(path, {"masterordering": order[None, :], "subjectim": subjectim,
+                   "sharedix": subjectim[:1, :N_SHARED]})
+    return path
+
+
+def write_stim_info(root, coco_ids, coco_splits) -> Path:
+    """Write ``nsd_stim_info_merged.csv``: one row per 73k image (``nsdId`` 0-based).
+
+    Parameters
+    ----------
+    root : str or Path
+    coco_ids : array of int
+        Each image's ``cocoId``.
+    coco_splits : array of str
+        Each image's ``cocoSplit`` (``train2017`` or ``val2017``).
+    """
+    path = stim_info_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"cocoId": np.asarray(coco_ids), "cocoSplit": np.asarray(coco_splits),
+                  "nsdId": np.arange(len(coco_ids))}).to_csv(path)
+    return path
+
+
+def session_runs() -> tuple[np.ndarray, np.ndarray]:
+    """Run (1-based) and trial within the run (1-based) of each of a session's 750 trials (:data:`RUN_LENGTHS`)."""
+    run = np.repeat(np.arange(1, len(RUN_LENGTHS) + 1), RUN_LENGTHS)
+    start = np.cumsum((0,) + RUN_LENGTHS[:-1])
+    return run, np.arange(TRIALS_PER_SESSION) - start[run - 1] + 1
+
+
+def write_responses(root, subject: str, masterordering, subjectim, n_sessions: int) -> Path:
+    """Write ``subject``'s ``responses.tsv``: SUBJECT, SESSION, RUN, TRIAL, 73KID and 10KID (1-based, as NSD writes
+    them) of each trial, in the design's order (runs of :data:`RUN_LENGTHS`).
+
+    Parameters
+    ----------
+    root : str or Path
+    subject : str
+        ``sub-01`` ... ``sub-08``.
+    masterordering, subjectim : array of int
+        The design, as given to :func:`write_design`.
+    n_sessions : int
+        The subject's first ``n_sessions`` sessions.
+    """
+    s = int(nsd_subject(subject)[4:])
+    t = np.arange(n_sessions * TRIALS_PER_SESSION)
+    k10 = np.asarray(masterordering, np.int64).ravel()[t]
+    run, trial = session_runs()
+    path = responses_path(root, subject)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"SUBJECT": s, "SESSION": t // TRIALS_PER_SESSION + 1, "RUN": np.tile(run, n_sessions),
+                  "TRIAL": np.tile(trial, n_sessions), "73KID": np.asarray(subjectim)[s - 1, k10 - 1],
+                  "10KID": k10}).to_csv(path, sep="\t", index=False)
+    return path
+
+
+def write_session_betas(root, subject: str, hemi: str, session: int, betas) -> Path:
+    """Write one session's betas on one hemisphere as NSD's float32 MGH of shape (n_vertices, 1, 1, 750).
+
+    Parameters
+    ----------
+    root : str or Path
+    subject : str
+    hemi : {"left", "right"}
+    session : int
+        1-based.
+    betas : array, (n_vertices, 750)
+        The session's trials in chronological order.
+    """
+    betas = np.asarray(betas, dtype=np.float32)
+    if betas.ndim != 2 or betas.shape[1] != TRIALS_PER_SESSION:
+        raise ValueError(f"a session's betas are (n_vertices, {TRIALS_PER_SESSION}), got {betas.shape}")
+    path = beta_path(root, subject, hemi, f"betas_session{session:02d}.mgh")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.MGHImage(betas[:, None, None, :], np.eye(4)), path)
+    return path
+
+
+def write_nsdgeneral(root, masks: dict) -> None:
+    """``{lh,rh}.nsdgeneral.mgz`` from ``{hemi: bool array (n_vertices,)}`` (1 inside, 0 outside)."""
+    for hemi in HEMIS:
+        path = nsdgeneral_path(root, hemi)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nib.save(nib.MGHImage(np.asarray(masks[hemi], np.float32)[:, None, None], np.eye(4)), path)
+
+
+def write_images(root, images) -> Path:
+    """``nsd_stimuli.hdf5`` with ``imgBrick``: ``images`` (n_images, height, width, 3) uint8, in 73k order."""
+    import h5py
+
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise ValueError(f"imgBrick is (n_images, height, width, 3) uint8, got {images.shape} {images.dtype}")
+    path = images_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("imgBrick", data=images)
+    return path
+
+
+def write_coco_captions(coco_root, coco_ids, coco_splits, captions) -> Path:
+    """Write COCO's ``annotations/captions_{split}.json`` for the images given.
+
+    Parameters
+    ----------
+    coco_root : str or Path
+        The folder that will hold ``annotations/``.
+    coco_ids : array of int
+    coco_splits : array of str
+        Each image's COCO id and split: its captions go to that split's file.
+    captions : list of list of str
+        Each image's captions; annotation ids rise in list order, so the first is the one :func:`read_captions`
+        takes.
+    """
+    ann = Path(coco_root) / "annotations"
+    ann.mkdir(parents=True, exist_ok=True)
+    by_split: dict[str, list] = {}
+    next_id = 1
+    for cid, split, caps in zip(coco_ids, coco_splits, captions):
+        by_split.setdefault(str(split), []).extend(
+            {"image_id": int(cid), "id": next_id + j, "caption": c} for j, c in enumerate(caps))
+        next_id += len(caps)
+    for split, anns in by_split.items():
+        (ann / f"captions_{split}.json").write_text(json.dumps({"annotations": anns}))
+    return Path(coco_root)
