@@ -33,7 +33,7 @@ def design(seed=0, n_sessions=N_SESSIONS):
     for s in range(8):
         subjectim[s, :1000] = shared_ids
         subjectim[s, 1000:] = rng.choice(rest, N_TEN_K - 1000, replace=False)
-    return {"masterordering": order[None, :], "subjectim": subjectim, "sharedix": shared_ids[None, :]}
+    return {"masterordering": order[None, :], "subjectim": subjectim}
 
 
 def coco_split():

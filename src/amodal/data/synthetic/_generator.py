@@ -132,18 +132,11 @@ def make_stimuli(cfg: dict, seed: int) -> tuple[pd.DataFrame, list[scenes.Scene]
     gen = rng(seed, "synthetic", "scenes")
     rows, all_scenes, seen = [], [], set()
     for split in ("train", "test", "imagery"):
-        k = 0
-        while k < n[split]:
-            scene = scenes.sample_scene(gen)
-            cap = scenes.caption(scene)
-            if cap in seen:  # captions identify stimuli; keep them unique
-                continue
-            seen.add(cap)
+        for scene, cap in unique_scenes(gen, n[split], seen):
             sid = f"s{len(rows) + 1:05d}"
             rows.append({"id": sid, "caption": cap, "image_file": f"images/{sid}.png", "pool": split,
                          "categories": ";".join(sorted({o.category for o in scene.objects}))})
             all_scenes.append(scene)
-            k += 1
     return pd.DataFrame(rows), all_scenes
 
 
@@ -253,6 +246,25 @@ def local_appearance(images, grid: int = RF_GRID) -> np.ndarray:
     return (maps - maps.mean(axis=(0, 1, 2))) / maps.std(axis=(0, 1, 2))
 
 
+def tangent_frame(centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two unit tangents of the sphere at ``centre``: horizontal (perpendicular to the pole) and vertical."""
+    e1 = _unit(np.cross(np.array([0.0, 0.0, 1.0]), centre))
+    return e1, np.cross(centre, e1)
+
+
+def unique_scenes(gen: np.random.Generator, n: int, seen: set) -> list[tuple[scenes.Scene, str]]:
+    """Draw ``n`` scenes with their captions, skipping any whose caption is in ``seen`` (captions identify stimuli);
+    ``seen`` gains the new captions."""
+    out = []
+    while len(out) < n:
+        scene = scenes.sample_scene(gen)
+        cap = scenes.caption(scene)
+        if cap not in seen:
+            seen.add(cap)
+            out.append((scene, cap))
+    return out
+
+
 def receptive_fields(units: np.ndarray, centre: np.ndarray, radius_deg: float) -> dict[str, np.ndarray]:
     """A retinotopic map over a visual region: each vertex's receptive field (centre and size, in image units).
 
@@ -275,9 +287,7 @@ def receptive_fields(units: np.ndarray, centre: np.ndarray, radius_deg: float) -
     dict
         ``x`` (0 left to 1 right), ``y`` (0 top to 1 bottom) and ``size`` (the Gaussian's SD), each (n,).
     """
-    up = np.array([0.0, 0.0, 1.0])
-    e1 = _unit(np.cross(up, centre))  # horizontal tangent
-    e2 = np.cross(centre, e1)  # vertical tangent
+    e1, e2 = tangent_frame(centre)
     scale = np.sin(np.deg2rad(radius_deg))
     u = np.clip(units @ e1 / scale, -1, 1)
     v = np.clip(units @ e2 / scale, -1, 1)

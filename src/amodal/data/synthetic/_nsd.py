@@ -35,7 +35,7 @@ from ...surface import HEMIS, load_mesh, smoothing_operator
 from ..adapters import nsd
 from . import _scenes as scenes
 from ._generator import (_direction, _jitter, _smooth, _whiten, TEMPLATES, local_appearance, receptive_fields,
-                         region_profile, rf_responses)
+                         region_profile, rf_responses, tangent_frame, unique_scenes)
 
 NSD_DEFAULTS = {
     "n_subjects": 4, "n_shared": 100, "n_train": 900, "n_repeats": 3, "image_size": 128, "snr": 1.0,
@@ -45,36 +45,74 @@ NSD_DEFAULTS = {
 """The synthetic NSD's sizes and gains (``n_train``: each subject's own images; ``n_shared``: the test set)."""
 
 
+def _standardise(x: np.ndarray) -> np.ndarray:
+    x = x - x.mean(axis=0)
+    sd = x.std(axis=0)
+    return x / np.where(sd > 0, sd, 1.0)
+
+
+CONTRAST = np.array([0.0, 0.0, 0.0, 1.0])
+"""The rf-contrast type's channel weights over ``RF_CHANNELS`` (red, green, blue, contrast)."""
+
+# Each type's responses to every image, (n_images, n) for its n vertices, unit variance per vertex, and what was
+# drawn for them: (n, sources, rf, gen, smooth) -> (responses, record); ``smooth`` smooths an (n, k) array over the
+# mesh so that loadings and preferences vary smoothly across neighbouring vertices.
+
+
+def _rf_contrast(n, sources, rf, gen, smooth):
+    return rf_responses(sources["local"], rf, np.tile(CONTRAST, (n, 1))), {}
+
+
+def _rf_colour(n, sources, rf, gen, smooth):
+    mix = smooth(gen.standard_normal((n, 3)))
+    mix = np.concatenate([mix / np.linalg.norm(mix, axis=1, keepdims=True), np.zeros((n, 1))], axis=1)
+    return rf_responses(sources["local"], rf, mix), {}
+
+
+def _category(n, sources, rf, gen, smooth):
+    prefer = np.argmax(smooth(gen.standard_normal((n, sources["categories"].shape[1]))), axis=1)
+    return _standardise(sources["categories"][:, prefer]), {"preferred_category": prefer.tolist()}
+
+
+def _semantic_nonlinear(n, sources, rf, gen, smooth):
+    w = smooth(gen.standard_normal((n, sources["semantic"].shape[1])))
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    return _standardise(np.maximum(sources["semantic"] @ w.T, 0.0)), {}
+
+
 @dataclass(frozen=True)
 class VertexType:
-    """One kind of planted vertex: what drives it, the finding it exists for, and which method it favours."""
+    """One kind of planted vertex: what drives it (``respond``), the finding it exists for, and which method it
+    favours."""
     name: str
     receptive_field: bool
+    respond: object
     finding: str
     favours: str
 
 
 VERTEX_TYPES = (
-    VertexType("rf-contrast", True, "UBE: attention peaks inside the vertex's receptive field; embeddings cluster "
-               "by type", "encoders that see where in the image (UBE's attention, ridge on Gabor or patch "
-               "features); a whole-image embedding reads it only through what it keeps of the layout"),
-    VertexType("rf-colour", True, "UBE: attention and embedding clusters (a second RF type, told apart from "
-               "rf-contrast by what it pools)", "the same as rf-contrast"),
-    VertexType("category", False, "zero-shot: the scene's object categories drive these vertices, so they can be "
-               "decoded and named", "decoders into a space that encodes objects (an aligned image-text space), "
-               "and ridge into it alike"),
-    VertexType("semantic-nonlinear", False, "contrastive mappers against ridge: a rectified, not linear, function "
-               "of the scene's meaning", "nonlinear mappers (the Mind Reader MLP); ridge reads only its linear "
-               "part"),
+    VertexType("rf-contrast", True, _rf_contrast,
+               "UBE: attention peaks inside the vertex's receptive field; embeddings cluster by type",
+               "encoders that see where in the image (UBE's attention, ridge on Gabor or patch features); a "
+               "whole-image embedding reads it only through what it keeps of the layout"),
+    VertexType("rf-colour", True, _rf_colour,
+               "UBE: attention and embedding clusters (a second RF type, told apart from rf-contrast by what it "
+               "pools)", "the same as rf-contrast"),
+    VertexType("category", False, _category,
+               "zero-shot: the scene's object categories drive these vertices, so they can be decoded and named",
+               "decoders into a space that encodes objects (an aligned image-text space), and ridge into it alike"),
+    VertexType("semantic-nonlinear", False, _semantic_nonlinear,
+               "contrastive mappers against ridge: a rectified, not linear, function of the scene's meaning",
+               "nonlinear mappers (the Mind Reader MLP); ridge reads only its linear part"),
 )
-CHANNEL_MIX = {"rf-contrast": np.array([0.0, 0.0, 0.0, 1.0])}
-"""Fixed channel weights of an RF type over ``RF_CHANNELS`` (red, green, blue, contrast); ``rf-colour``'s are
-smooth random RGB mixtures."""
 
 
 def nsd_design(cfg: dict, seed: int) -> dict:
-    """NSD's design for the synthetic tree: one chronological ``masterordering`` shared by the subjects (each 10k
-    index ``n_repeats`` times), and ``subjectim``: the shared images first, then each subject's own.
+    """NSD's design for the synthetic tree: one chronological ``masterordering`` shared by the subjects (each image
+    of a subject's 10k list ``n_repeats`` times), and ``subjectim``: the shared images first, then each subject's
+    own. NSD's reader takes the first 1,000 entries of every list as the shared test set, so with fewer shared images
+    the list is padded up to 1,000 with repeats of them; the padding is never shown.
 
     Parameters
     ----------
@@ -86,40 +124,22 @@ def nsd_design(cfg: dict, seed: int) -> dict:
     Returns
     -------
     dict
-        ``masterordering`` (n_trials,), ``subjectim`` (n_subjects, n_shared + n_train), both 1-based, and
+        ``masterordering`` (n_trials,), ``subjectim`` (n_subjects, 1000 + n_train), both 1-based as NSD's, and
         ``n_sessions``.
     """
-    n10k = cfg["n_shared"] + cfg["n_train"]
-    n_trials = n10k * cfg["n_repeats"]
+    n_trials = (cfg["n_shared"] + cfg["n_train"]) * cfg["n_repeats"]
     if not 0 < cfg["n_shared"] <= nsd.N_SHARED:
         raise ValueError(f"n_shared = {cfg['n_shared']}: NSD's shared test set holds at most {nsd.N_SHARED} images")
     if n_trials % nsd.TRIALS_PER_SESSION:
         raise ValueError(f"(n_shared + n_train) x n_repeats = {n_trials} trials is not a whole number of NSD "
                          f"sessions ({nsd.TRIALS_PER_SESSION} trials each); choose n_train so that it is")
-    order = rng(seed, "synthetic-nsd", "order").permutation(np.repeat(np.arange(1, n10k + 1), cfg["n_repeats"]))
+    shown = np.concatenate([np.arange(1, cfg["n_shared"] + 1), nsd.N_SHARED + np.arange(1, cfg["n_train"] + 1)])
+    order = rng(seed, "synthetic-nsd", "order").permutation(np.repeat(shown, cfg["n_repeats"]))
     k = np.arange(cfg["n_subjects"])[:, None]
     own = cfg["n_shared"] + k * cfg["n_train"] + np.arange(cfg["n_train"])[None, :]
-    subjectim = np.concatenate([np.broadcast_to(np.arange(cfg["n_shared"]), (cfg["n_subjects"], cfg["n_shared"])),
-                                own], axis=1) + 1
+    shared = np.resize(np.arange(cfg["n_shared"]), nsd.N_SHARED)
+    subjectim = np.concatenate([np.broadcast_to(shared, (cfg["n_subjects"], nsd.N_SHARED)), own], axis=1) + 1
     return {"masterordering": order, "subjectim": subjectim, "n_sessions": n_trials // nsd.TRIALS_PER_SESSION}
-
-
-def _shared_first(subjectim: np.ndarray, n_shared: int) -> np.ndarray:
-    # NSD's reader takes the first 1,000 of each subject's 10k list as the shared test set; with fewer shared images
-    # the list is padded so that exactly the shared images sit below index 1,000 (the padding is never shown)
-    if n_shared == nsd.N_SHARED:
-        return subjectim
-    pad = np.broadcast_to(subjectim[:1, :n_shared], (subjectim.shape[0], n_shared))
-    filler = np.resize(pad, (subjectim.shape[0], nsd.N_SHARED - n_shared))
-    return np.concatenate([subjectim[:, :n_shared], filler, subjectim[:, n_shared:]], axis=1)
-
-
-def _tangent_angle(units: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    up = np.array([0.0, 0.0, 1.0])
-    e1 = np.cross(up, centre)
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(centre, e1)
-    return np.arctan2(units @ e2, units @ e1)
 
 
 def vertex_types(units: np.ndarray, centre: np.ndarray, rotation: float) -> np.ndarray:
@@ -137,53 +157,9 @@ def vertex_types(units: np.ndarray, centre: np.ndarray, rotation: float) -> np.n
     -------
     array of int, (n,)
     """
-    angle = np.mod(_tangent_angle(units, centre) + rotation, 2 * np.pi)
+    e1, e2 = tangent_frame(centre)
+    angle = np.mod(np.arctan2(units @ e2, units @ e1) + rotation, 2 * np.pi)
     return np.minimum((angle / (2 * np.pi) * len(VERTEX_TYPES)).astype(int), len(VERTEX_TYPES) - 1)
-
-
-def _standardise(x: np.ndarray) -> np.ndarray:
-    x = x - x.mean(axis=0)
-    sd = x.std(axis=0)
-    return x / np.where(sd > 0, sd, 1.0)
-
-
-def type_responses(kind: str, n_inside: int, sources: dict, rf: dict, gen, smooth) -> tuple[np.ndarray, dict]:
-    """The responses of one type's vertices to every image, unit variance per vertex, and what was drawn for them.
-
-    Parameters
-    ----------
-    kind : str
-        A name of :data:`VERTEX_TYPES`.
-    n_inside : int
-        How many vertices of that type.
-    sources : dict
-        ``local`` (local appearance maps), ``categories`` (multi-hot, n_images x n_categories), ``semantic``
-        (whitened scene meaning).
-    rf : dict
-        The vertices' receptive fields (:func:`~amodal.data.synthetic.receptive_fields`).
-    gen : numpy.random.Generator
-    smooth : callable
-        Smooths an array over these vertices' neighbourhoods (so loadings and preferences vary smoothly).
-
-    Returns
-    -------
-    responses : array of shape (n_images, n_inside)
-    record : dict
-    """
-    if kind == "rf-contrast":
-        return rf_responses(sources["local"], rf, np.tile(CHANNEL_MIX[kind], (n_inside, 1))), {}
-    if kind == "rf-colour":
-        mix = smooth(gen.standard_normal((n_inside, 3)))
-        mix = np.concatenate([mix / np.linalg.norm(mix, axis=1, keepdims=True), np.zeros((n_inside, 1))], axis=1)
-        return rf_responses(sources["local"], rf, mix), {}
-    if kind == "category":
-        prefer = np.argmax(smooth(gen.standard_normal((n_inside, sources["categories"].shape[1]))), axis=1)
-        return _standardise(sources["categories"][:, prefer]), {"preferred_category": prefer.tolist()}
-    if kind == "semantic-nonlinear":
-        w = smooth(gen.standard_normal((n_inside, sources["semantic"].shape[1])))
-        w /= np.linalg.norm(w, axis=1, keepdims=True)
-        return _standardise(np.maximum(sources["semantic"] @ w.T, 0.0)), {}
-    raise ValueError(f"unknown vertex type {kind!r}; known: {[t.name for t in VERTEX_TYPES]}")
 
 
 def _smooth_rows(x: np.ndarray, rows: np.ndarray, op, steps: int) -> np.ndarray:
@@ -228,7 +204,8 @@ def simulate_nsd_subject(k: int, design: dict, sources: dict, cfg: dict, seed: i
     betas : dict
         ``{hemi: float32 (n_vertices, n_trials)}``.
     planted : dict
-        Per hemisphere: the region's vertices, their types, receptive fields and gains; the session effects' sizes.
+        Per hemisphere: the region's centre and rotation, its vertices, their types and receptive fields, and per
+        type what was drawn for it.
     """
     subject = f"sub-{k + 1:02d}"
     img = design["subjectim"][k, design["masterordering"] - 1] - 1  # 0-based 73k id of each trial
@@ -250,18 +227,16 @@ def simulate_nsd_subject(k: int, design: dict, sources: dict, cfg: dict, seed: i
         types = vertex_types(units[hemi][inside], centre, rotation)
         rf = receptive_fields(units[hemi][inside], centre, cfg["region_radius_deg"])
         gen_w = rng(seed, "synthetic-nsd", "loadings", subject, hemi)
-
         rec = {"centre": centre.round(6).tolist(), "rotation": round(rotation, 6), "vertices": inside.tolist(),
-               "type": [VERTEX_TYPES[t].name for t in types], "gain": cfg["snr"],
+               "type": [VERTEX_TYPES[t].name for t in types],
                "receptive_fields": {key: v.round(4).tolist() for key, v in rf.items()}, "types": {}}
         for t, vt in enumerate(VERTEX_TYPES):
             sel = np.flatnonzero(types == t)
             if not sel.size:
                 continue
             rows = inside[sel]
-            response, extra = type_responses(vt.name, sel.size, sources, {key: v[sel] for key, v in rf.items()},
-                                             gen_w, partial(_smooth_rows, rows=rows, op=op,
-                                                            steps=cfg["loading_smoothness"]))
+            response, extra = vt.respond(sel.size, sources, {key: v[sel] for key, v in rf.items()}, gen_w,
+                                         partial(_smooth_rows, rows=rows, op=op, steps=cfg["loading_smoothness"]))
             data[rows] += cfg["snr"] * profile[rows, None] * response[img].T
             rec["types"][vt.name] = {"n_vertices": int(sel.size), **extra}
         # session effects: each session its own offset and scale per vertex (drift between scanning days), and a
@@ -309,24 +284,15 @@ def generate_nsd(root, coco_root, cfg: dict | None = None, seed: int = 0, mesh_n
     root = Path(root)
     design = nsd_design(cfg, seed)
     n_images = cfg["n_shared"] + cfg["n_subjects"] * cfg["n_train"]
-    gen = rng(seed, "synthetic-nsd", "scenes")
-    all_scenes, seen = [], set()
-    while len(all_scenes) < n_images:  # captions identify stimuli; keep them unique
-        s = scenes.sample_scene(gen)
-        if scenes.caption(s) not in seen:
-            seen.add(scenes.caption(s))
-            all_scenes.append(s)
+    all_scenes, captions = zip(*unique_scenes(rng(seed, "synthetic-nsd", "scenes"), n_images, set()))
     images = [scenes.render(s, cfg["image_size"]) for s in all_scenes]
     sources = _sources(all_scenes, images)
     nsd.write_images(root, np.stack([np.asarray(im.convert("RGB"), dtype=np.uint8) for im in images]))
     coco_ids = 200000 + np.arange(n_images)
     splits = np.where(np.arange(n_images) < cfg["n_shared"], "val2017", "train2017")
     nsd.write_stim_info(root, coco_ids, splits)
-    nsd.write_coco_captions(coco_root, coco_ids, splits, [[scenes.caption(s)] for s in all_scenes])
-    subjectim = _shared_first(design["subjectim"], cfg["n_shared"])
-    order = design["masterordering"] + np.where(design["masterordering"] > cfg["n_shared"],
-                                                nsd.N_SHARED - cfg["n_shared"], 0)
-    nsd.write_design(root, order, subjectim)
+    nsd.write_coco_captions(coco_root, coco_ids, splits, [[c] for c in captions])
+    nsd.write_design(root, design["masterordering"], design["subjectim"])
     spheres = load_mesh(mesh_name, "sphere")
     units = {h: spheres[h].coords / np.linalg.norm(spheres[h].coords, axis=1, keepdims=True) for h in HEMIS}
     nsd.write_nsdgeneral(root, nsdgeneral_masks(units, cfg))
@@ -339,7 +305,7 @@ def generate_nsd(root, coco_root, cfg: dict | None = None, seed: int = 0, mesh_n
                             "scene's meaning", "subjects": {}}
     for k in range(cfg["n_subjects"]):
         subject = f"sub-{k + 1:02d}"
-        nsd.write_responses(root, subject, order, subjectim, design["n_sessions"])
+        nsd.write_responses(root, subject, design["masterordering"], design["subjectim"], design["n_sessions"])
         betas, record = simulate_nsd_subject(k, design, sources, cfg, seed, spheres, units)
         for hemi in HEMIS:
             for s in range(design["n_sessions"]):
