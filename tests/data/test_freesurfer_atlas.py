@@ -60,3 +60,15 @@ def test_annotation_of_another_mesh_is_refused(tmp_path):
     write_annot(tmp_path / "lh.aparc.annot", 642, 0)
     with pytest.raises(DataError, match="642 vertices, but the mesh has 2562"):
         freesurfer.read_annotation(tmp_path / "lh.aparc.annot", 2562)
+
+
+def test_written_annotation_reads_back(tmp_path):
+    n = N_VERTICES["fsaverage3"]
+    labels = np.random.default_rng(4).integers(0, len(NAMES), n)
+    path = freesurfer.write_annotation(freesurfer.annotation_path(tmp_path, "fsaverage3", "right", "mine"),
+                                       labels, NAMES)
+    assert path == tmp_path / "fsaverage3" / "label" / "rh.mine.annot"
+    keys, table = freesurfer.read_annotation(path, n)
+    np.testing.assert_array_equal(np.array([table[k] for k in keys]), np.array(NAMES)[labels])
+    with pytest.raises(ValueError, match="one index into the 4 names"):
+        freesurfer.write_annotation(tmp_path / "bad.annot", labels + 1, NAMES)

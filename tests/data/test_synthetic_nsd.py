@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from amodal.data import _io
-from amodal.data.adapters import nsd
+from amodal.data import _io, read_labels
+from amodal.data.adapters import freesurfer, nsd
 from amodal.data.synthetic import VERTEX_TYPES, generate_nsd, local_appearance, nsd_design
 from amodal.data.synthetic._generator import rf_responses
+from amodal.data.synthetic import NSD_ATLAS
 from amodal.surface import N_VERTICES
 
 NV = N_VERTICES["fsaverage5"]
@@ -51,6 +52,12 @@ def test_nsds_regime_through_the_adapter(tree):
     assert _io.read_stimuli(out)["caption"].str.endswith(".").all()
     mask = nsd.read_nsdgeneral(root / "nsd", NV)
     assert all(1000 < m.sum() < 3000 for m in mask.values())
+    # the atlas (dataset.atlas: planted), where NSD keeps its FreeSurfer folder: the nsdgeneral-like region
+    atlas = [root / f"atlas_{h}.label.gii" for h in "LR"]
+    freesurfer.write_atlas("fsaverage5", atlas, NSD_ATLAS, root / "nsd" / "nsddata" / "freesurfer", log=lambda *a: None)
+    for path, m in zip(atlas, mask.values()):
+        keys, table = read_labels(path)
+        np.testing.assert_array_equal(np.array([table[k] for k in keys]) == "nsdgeneral", m)
 
 
 def test_design_is_checked():

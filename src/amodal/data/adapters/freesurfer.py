@@ -106,3 +106,33 @@ def write_atlas(mesh: str, out_paths, name: str = "aparc", subjects_dir=None, lo
         write_label_gifti(out, keys, table, hemi)
         log(f"{hemi}: {len(table) - 1} {name} regions from {paths[hemi]}")
     return paths
+
+
+def annotation_path(subjects_dir, mesh: str, hemi: str, name: str) -> Path:
+    """Where FreeSurfer keeps ``hemi``'s ``name`` annotation of ``mesh``: ``<subjects_dir>/<folder>/label/``."""
+    return Path(subjects_dir) / fsaverage_folder(mesh) / "label" / f"{FS_HEMI[hemi]}.{name}.annot"
+
+
+def write_annotation(path, labels, names) -> Path:
+    """Write one hemisphere's annotation in FreeSurfer's format (the inverse of :func:`read_annotation`).
+
+    Parameters
+    ----------
+    path : str or Path
+    labels : array of int, shape (n_vertices,)
+        Each vertex's index into ``names``.
+    names : list of str
+        The structures; one named ``"unknown"`` is read back as unlabelled (key 0).
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.min() < 0 or labels.max() >= len(names):
+        raise ValueError(f"labels must be one index into the {len(names)} names per vertex, got shape {labels.shape} "
+                         f"and values {labels.min()}..{labels.max()}")
+    # FreeSurfer's colour table, one RGBA row per structure: a vertex's stored value is its structure's colour, so
+    # the colours must differ (red and green count the structures; blue only makes them visible)
+    k = np.arange(len(names))
+    ctab = np.column_stack([k % 256, k // 256 % 256, np.full(len(names), 160), np.zeros(len(names), int)])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.freesurfer.write_annot(str(path), labels.astype(np.int32), ctab, [str(n) for n in names], fill_ctab=True)
+    return path

@@ -32,7 +32,7 @@ import numpy as np
 
 from ...seeding import rng
 from ...surface import HEMIS, load_mesh, smoothing_operator
-from ..adapters import nsd
+from ..adapters import freesurfer, nsd
 from . import _scenes as scenes
 from ._generator import (_direction, _jitter, _smooth, _whiten, TEMPLATES, local_appearance, receptive_fields,
                          region_profile, rf_responses, tangent_frame, unique_scenes)
@@ -43,6 +43,10 @@ NSD_DEFAULTS = {
     "noise_smoothness": 4, "loading_smoothness": 2,
 }
 """The synthetic NSD's sizes and gains (``n_train``: each subject's own images; ``n_shared``: the test set)."""
+
+
+NSD_ATLAS = "planted"
+"""The name of the synthetic NSD's FreeSurfer annotation (``dataset.atlas``): its nsdgeneral-like region."""
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -295,7 +299,12 @@ def generate_nsd(root, coco_root, cfg: dict | None = None, seed: int = 0, mesh_n
     nsd.write_design(root, design["masterordering"], design["subjectim"])
     spheres = load_mesh(mesh_name, "sphere")
     units = {h: spheres[h].coords / np.linalg.norm(spheres[h].coords, axis=1, keepdims=True) for h in HEMIS}
-    nsd.write_nsdgeneral(root, nsdgeneral_masks(units, cfg))
+    masks = nsdgeneral_masks(units, cfg)
+    nsd.write_nsdgeneral(root, masks)
+    # the atlas of the QC figure and the cluster tables (dataset.atlas: planted), where NSD keeps its FreeSurfer folder
+    for h in HEMIS:
+        path = freesurfer.annotation_path(root / "nsddata" / "freesurfer", mesh_name, h, NSD_ATLAS)
+        freesurfer.write_annotation(path, masks[h].astype(int), ["unknown", "nsdgeneral"])
     planted = {"seed": seed, "mesh": mesh_name, "settings": cfg,
                "vertex_types": {t.name: {"receptive_field": t.receptive_field, "finding": t.finding,
                                          "favours": t.favours} for t in VERTEX_TYPES},
