@@ -8,9 +8,8 @@ from PIL import Image
 
 from amodal.data import _io, read_labels
 from amodal.data.adapters import freesurfer, nsd
-from amodal.data.synthetic import VERTEX_TYPES, generate_nsd, local_appearance, nsd_design
+from amodal.data.synthetic import NSD_ATLAS, VERTEX_TYPES, generate_nsd, local_appearance, nsd_design
 from amodal.data.synthetic._generator import rf_responses
-from amodal.data.synthetic import NSD_ATLAS
 from amodal.surface import N_VERTICES
 
 NV = N_VERTICES["fsaverage5"]
