@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ...seeding import rng
+from ...standardize import standardize_train
 from ...surface import HEMIS, load_mesh, smoothing_operator
 from ..adapters import freesurfer, nsd
 from . import _scenes as scenes
@@ -50,9 +51,8 @@ NSD_ATLAS = "planted"
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
-    x = x - x.mean(axis=0)
-    sd = x.std(axis=0)
-    return x / np.where(sd > 0, sd, 1.0)
+    """Each column centred and scaled to unit SD over all images (a constant column only centred)."""
+    return standardize_train(x, np.arange(x.shape[0]))
 
 
 CONTRAST = np.array([0.0, 0.0, 0.0, 1.0])
