@@ -301,7 +301,7 @@ def generate_nsd(root, coco_root, cfg: dict | None = None, seed: int = 0, mesh_n
     units = {h: spheres[h].coords / np.linalg.norm(spheres[h].coords, axis=1, keepdims=True) for h in HEMIS}
     masks = nsdgeneral_masks(units, cfg)
     nsd.write_nsdgeneral(root, masks)
-    # the atlas of the QC figure and the cluster tables (dataset.atlas: planted), where NSD keeps its FreeSurfer folder
+    # the QC figure's atlas (dataset.atlas: planted), where NSD keeps its FreeSurfer folder
     for h in HEMIS:
         path = freesurfer.annotation_path(root / "nsddata" / "freesurfer", mesh_name, h, NSD_ATLAS)
         freesurfer.write_annotation(path, masks[h].astype(int), ["unknown", "nsdgeneral"])
